@@ -253,6 +253,7 @@ SCHEMAS: dict[str, pa.DataFrameSchema] = {
         checks=[pa.Check(lambda d: d["end_date"] >= d["start_date"], name="end_date >= start_date",
                          error="end_date is before start_date")],
         name="campaigns",
+        coerce=True,
     ),
     "plan_lines": pa.DataFrameSchema(
         {
@@ -273,6 +274,7 @@ SCHEMAS: dict[str, pa.DataFrameSchema] = {
                          error="end_date is before start_date")],
         unique=["campaign_id", "line_id"],
         name="plan_lines",
+        coerce=True,
     ),
     "delivery": pa.DataFrameSchema(
         {
@@ -302,6 +304,7 @@ SCHEMAS: dict[str, pa.DataFrameSchema] = {
         ],
         unique=["date", "campaign_id", "line_id", "age_band", "gender", "region", "language", "device"],
         name="delivery",
+        coerce=True,
     ),
     "journeys": pa.DataFrameSchema(
         {
@@ -313,6 +316,7 @@ SCHEMAS: dict[str, pa.DataFrameSchema] = {
         },
         unique=["campaign_id", "path"],
         name="journeys",
+        coerce=True,
     ),
     "lift_tests": pa.DataFrameSchema(
         {
@@ -334,6 +338,7 @@ SCHEMAS: dict[str, pa.DataFrameSchema] = {
         ],
         unique=["campaign_id", "test_id", "segment"],
         name="lift_tests",
+        coerce=True,
     ),
     "agency_plans": pa.DataFrameSchema(
         {
@@ -344,6 +349,7 @@ SCHEMAS: dict[str, pa.DataFrameSchema] = {
         },
         unique=["campaign_id", "plan_id", "channel"],
         name="agency_plans",
+        coerce=True,
     ),
 }
 
