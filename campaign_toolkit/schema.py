@@ -417,3 +417,10 @@ def validate(table: str, df: pd.DataFrame) -> pd.DataFrame:
 def empty(table: str) -> pd.DataFrame:
     """Return an empty DataFrame with the columns of canonical table ``table``."""
     return pd.DataFrame({c: pd.Series(dtype="object") for c in SCHEMAS[table].columns})
+
+
+def fiscal_year(dates) -> pd.Series:
+    """Return the Quebec government fiscal year (April to March) of each date, as ``"2025-2026"``."""
+    d = pd.to_datetime(pd.Series(dates))
+    start = d.dt.year - (d.dt.month < 4).astype(int)
+    return start.astype(str) + "-" + (start + 1).astype(str)

@@ -303,3 +303,19 @@ def build(path: str | Path = DEFAULT_PATH, source: str | Path = SYNTHETIC_DIR) -
         wh.close()
     tmp.replace(path)
     return path
+
+
+def _delivery_by_campaign_channel_sql() -> str:
+    return """
+        SELECT d.campaign_id, d.channel, sum(impressions) AS impressions, sum(clicks) AS clicks,
+               sum(video_starts) AS video_starts, sum(video_completions) AS video_completions,
+               sum(landing_sessions) AS landing_sessions, sum(conversions) AS conversions, sum(spend) AS spend
+        FROM delivery d GROUP BY ALL ORDER BY d.campaign_id, d.channel"""
+
+
+def delivery_by_campaign_channel(wh: Warehouse) -> pd.DataFrame:
+    """Return delivery summed by campaign and channel, aggregated in DuckDB (out of core)."""
+    out = wh.query(_delivery_by_campaign_channel_sql())
+    for col in ("impressions", "clicks", "video_starts", "video_completions", "landing_sessions", "conversions"):
+        out[col] = out[col].astype("Int64")
+    return out
