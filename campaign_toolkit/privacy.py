@@ -162,13 +162,17 @@ def suppress(table: pd.DataFrame, count_cols, threshold: int = 10, *, dims=None)
                     dropped_margins.append(i)
             continue
         cands = cands[np.argsort(size[cands], kind="stable")]
-        chosen = cands[0]
+        chosen = None
         for c in cands:
             trial = withheld.copy()
             trial[c] = True
             if not recoverable(trial, live)[j]:
-                chosen = c
+                chosen = [c]
                 break
+        if chosen is None and len(dims) == 2:
+            chosen = _cheapest_rectangle(j, keys, withheld, size, live)
+        if not chosen:
+            chosen = [cands[0]]
         withheld[chosen] = True
         complementary[chosen] = True
     published = table.reset_index(drop=True).copy()
@@ -191,6 +195,33 @@ def suppress(table: pd.DataFrame, count_cols, threshold: int = 10, *, dims=None)
         audit=audit,
         withheld_margins=[margins[i][0] for i in sorted(dropped_margins)],
     )
+
+
+def _cheapest_rectangle(j, keys, withheld, size, live) -> list[int] | None:
+    """Return the cells to add so that cell ``j`` lies on a rectangle of withheld cells.
+
+    Picks the other row and column minimising the total count of the cells that must be
+    added and that leave ``j`` unrecoverable; None when no rectangle exists.
+    """
+    r, c = keys.columns
+    pos = {(a, b): i for i, (a, b) in enumerate(zip(keys[r], keys[c]))}
+    rj, cj = keys.iloc[j][r], keys.iloc[j][c]
+    best, best_cost = None, np.inf
+    for r2 in keys[r].unique():
+        for c2 in keys[c].unique():
+            if r2 == rj or c2 == cj:
+                continue
+            cells = [pos.get((rj, c2)), pos.get((r2, cj)), pos.get((r2, c2))]
+            if any(x is None for x in cells):
+                continue
+            add = [x for x in cells if not withheld[x]]
+            cost = float(size[add].sum()) if add else 0.0
+            if cost < best_cost:
+                trial = withheld.copy()
+                trial[add] = True
+                if not recoverable(trial, live)[j]:
+                    best, best_cost = add, cost
+    return best
 
 
 def _audit(keys, cnt, count_cols, primary, complementary, threshold) -> pd.DataFrame:
