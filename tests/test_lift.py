@@ -79,20 +79,31 @@ def test_segment_lift_hand_case_rest_overall_named():
 
 def test_bh_qvalues_hand_case():
     q = lift.bh_qvalues([0.01, 0.04, 0.03, np.nan, 0.5])
-    np.testing.assert_allclose(q[[0, 1, 2, 4]], [0.04, 0.04 * 4 / 3, 0.04, 0.5])
+    # by hand (m = 4): sorted 0.01, 0.03, 0.04, 0.5 -> 0.04, 0.06, 0.0533, 0.5 -> step-up minimum
+    np.testing.assert_allclose(q[[0, 1, 2, 4]], [0.04, 0.04 * 4 / 3, 0.04 * 4 / 3, 0.5])
     assert np.isnan(q[3])
+    from statsmodels.stats.multitest import multipletests
+
+    p = np.random.default_rng(0).uniform(size=30) ** 3
+    np.testing.assert_allclose(lift.bh_qvalues(p), multipletests(p, method="fdr_bh")[1])
 
 
-def test_shrinkage_pulls_small_segments_more():
-    df = pd.DataFrame({"region": ["montreal", "laval", "estrie", "outaouais"],
-                       "impressions": [1_000_000, 1_000_000, 1_000_000, 2_000],
-                       "clicks": [10_000, 20_000, 15_000, 60]})
-    t = lift.segment_lift(df, "ctr", "region").table.set_index("segment")
-    pooled = t["successes"].sum() / t["exposure"].sum()
-    # The tiny segment's raw 3% rate is pulled strongly to the pooled rate; the big ones barely move.
-    assert abs(t.loc["outaouais", "shrunk_rate"] - pooled) < abs(0.03 - pooled) / 2
-    assert t.loc["laval", "shrunk_rate"] == pytest.approx(0.02, rel=0.01)
-    assert t.loc["laval", "rank"] == 1
+def test_shrinkage_beats_raw_rates_on_a_planted_beta_prior():
+    # Truth: 60 regions' CTRs drawn from Beta(20, 980) (mean 2 %, prior strength 1 000).
+    rng = np.random.default_rng(11)
+    k = 60
+    p = rng.beta(20, 980, size=k)
+    n = rng.integers(300, 30_000, size=k)
+    x = rng.binomial(n, p)
+    df = pd.DataFrame({"region": [f"r{i:02d}" for i in range(k)], "impressions": n, "clicks": x})
+    t = lift.segment_lift(df, "ctr", "region").table
+    raw_err = np.mean((x / n - p) ** 2)
+    eb_err = np.mean((t["shrunk_rate"].to_numpy() - p) ** 2)
+    assert eb_err < 0.8 * raw_err
+    # small segments move towards the pooled rate more than large ones
+    pooled = x.sum() / n.sum()
+    move = np.abs(t["shrunk_rate"] - x / n) / np.maximum(np.abs(x / n - pooled), 1e-12)
+    assert move[n < 1_000].mean() > move[n > 20_000].mean()
 
 
 # --------------------------------------------------------------------------- calibration (200 seeds)
@@ -192,7 +203,7 @@ def test_incrementality_table_and_sentence():
     assert res.table.loc[0, "cost_per_incremental"] == pytest.approx(120)
     assert res.table.loc[1, "absolute_lift"] == pytest.approx(0.2)
     fr, en = res.summary(), res.summary("en")
-    assert "120,00 $" in fr and "points" in fr and "$120.00" in en
+    assert "120,00\u00a0$" in fr and "points" in fr and "$120.00" in en
 
 
 def test_power_matches_cohen_table():
