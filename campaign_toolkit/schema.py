@@ -41,11 +41,11 @@ CHANNELS: dict[str, Channel] = {
         Channel("programmatic_display", "Affichage programmatique", "Programmatic display", True, False, True),
         Channel("ctv", "Télé connectée", "Connected TV", True, True, False),
         Channel("audio_streaming", "Audio en continu", "Audio streaming", True, False, False),
-        Channel("tv", "Télévision", "Television", False, True, False),
+        Channel("tv", "Télévision", "Television", False, False, False),
         Channel("radio", "Radio", "Radio", False, False, False),
         Channel("print", "Imprimé", "Print", False, False, False),
         Channel("ooh", "Affichage extérieur", "Out-of-home", False, False, False),
-        Channel("cinema", "Cinéma", "Cinema", False, True, False),
+        Channel("cinema", "Cinéma", "Cinema", False, False, False),
     ]
 }
 
@@ -369,15 +369,27 @@ class ValidationError(ValueError):
         super().__init__(self._message())
 
     def _message(self) -> str:
-        lines = [f"Table {self.table!r} is not valid ({len(self.problems)} problems):"]
-        for (column, check), grp in self.problems.groupby(["column", "check"], dropna=False, sort=False):
-            rows = grp["index"].dropna().tolist()[:5]
-            vals = grp["failure_case"].astype(str).tolist()[:5]
+        p = self.problems
+        row_rule = p["schema_context"].eq("DataFrameSchema") & p["check"].astype(str).ne("column_in_dataframe")
+        lines = [f"Table {self.table!r} is not valid:"]
+        for (column, check), grp in p[~row_rule].groupby(["column", "check"], dropna=False, sort=False):
             col = column if isinstance(column, str) else "(table)"
-            where = f" at rows {rows}" if rows else ""
-            lines.append(f"  - column {col!r}, rule {check}: {len(grp)} failing{where}; values {vals}")
+            if check == "column_in_dataframe":
+                lines.append(f"  - missing columns: {grp['failure_case'].astype(str).tolist()}")
+                continue
+            lines.append(self._line(f"column {col!r}, rule {check}", grp, show_values=True))
+        for check, grp in p[row_rule].groupby("check", sort=False):
+            grp = grp.drop_duplicates("index")
+            lines.append(self._line(f"row rule {check}", grp, show_values=False))
         lines.append("Fix these values in the source file (or its export) and load again.")
         return "\n".join(lines)
+
+    @staticmethod
+    def _line(what: str, grp: pd.DataFrame, show_values: bool) -> str:
+        rows = grp["index"].dropna().tolist()[:5]
+        where = f" at rows {rows}" if rows else ""
+        vals = f"; values {grp['failure_case'].astype(str).tolist()[:5]}" if show_values else ""
+        return f"  - {what}: {len(grp)} failing{where}{vals}"
 
 
 def validate(table: str, df: pd.DataFrame) -> pd.DataFrame:
