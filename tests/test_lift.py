@@ -323,3 +323,22 @@ def test_zero_exposure_segment_is_documented_nan():
     assert t.loc["female", "ratio"] > 0
     ae = lift.adjusted_effects(pd.concat([df, zero]), KPI, "gender")
     assert ae.params["zero_exposure"] == {"gender": ["unknown"]}
+
+
+# --------------------------------------------------------------------------- the lead's portfolio generator
+
+
+def test_simpson_case_of_the_portfolio_generator():
+    synthetic = pytest.importorskip("campaign_toolkit.synthetic")
+    if not hasattr(synthetic, "generate"):
+        pytest.skip("campaign_toolkit.synthetic.generate is not on this branch yet")
+    data, truth = synthetic.generate()
+    s = truth["simpson"]
+    d = data["delivery"]
+    raw = lift.segment_lift(d, s["kpi"], s["dimension"]).table.set_index("segment").loc[s["segment"]]
+    assert raw["ci_low"] > 1  # raw rate looks better than the rest
+    adj = lift.adjusted_effects(d, s["kpi"], s["dimension"], reference={s["dimension"]: s["reference_level"]})
+    row = adj.table.set_index("segment").loc[s["segment"]]
+    assert row["ci_high"] < 1
+    # tolerance: the planted ratio within the 95 % interval widened by 3 % on each side
+    assert row["ci_low"] * 0.97 <= s["true_rate_ratio_vs_reference"] <= row["ci_high"] * 1.03
