@@ -584,6 +584,10 @@ def _fit_glm(data: pd.DataFrame, y: str, expo: str, terms: list[str], refs: dict
         res = sm.GLM(yv, X, family=sm.families.NegativeBinomial(alpha=alpha), offset=offset).fit()
         return res, alpha
     model = sm.GLM(yv, X, family=sm.families.Poisson(), offset=offset)
+    if dispersion == "pearson" and len(yv) <= X.shape[1]:
+        # A saturated model leaves no residual df: the Pearson scale is undefined, so the
+        # interval is unknown (NaN, shown as n.d.), not invented.
+        return model.fit(scale=float("nan")), float("nan")
     res = model.fit(scale="X2" if dispersion == "pearson" else 1.0)
     if dispersion == "pearson" and res.scale < 1:
         # Under-dispersion of counts is implausible: a Pearson scale below 1 is noise from few
@@ -612,7 +616,8 @@ def adjusted_effects(delivery: pd.DataFrame, kpi: str | None = None, dims=("age_
     dict ``{dimension: level}``, or ``"rest"`` (each level against all other levels of its
     dimension, one model per level with an indicator, other dims not included).
     ``aggregate=True`` sums the rows over dims x controls before fitting (same estimates;
-    dispersion measured between those cells); ``False`` fits the rows as given.
+    dispersion measured between those cells); ``False`` fits the rows as given (a daily table
+    with a ``date`` column is summed per date within each fitted stratum).
     Segments with zero exposure are dropped (rows with zero exposure carry no information)
     and listed in ``params['zero_exposure']``.
     """
@@ -635,7 +640,10 @@ def adjusted_effects(delivery: pd.DataFrame, kpi: str | None = None, dims=("age_
     dropped = [c for c in controls if c not in delivery.columns or delivery[c].nunique() < 2]
     controls = [c for c in controls if c not in dropped and c not in dims]
     cols = dims + controls
-    data = delivery[cols + [successes, exposure]].copy()
+    # With aggregate=False on a daily table, keep the date so that rows can be summed per
+    # day within each fitted stratum (fast, and overdispersion is still measured day to day).
+    by_date = not aggregate and "date" in delivery.columns and "date" not in cols
+    data = delivery[cols + (["date"] if by_date else []) + [successes, exposure]].copy()
     for c in cols:
         data[c] = data[c].astype(str)
     if aggregate:
@@ -654,8 +662,12 @@ def adjusted_effects(delivery: pd.DataFrame, kpi: str | None = None, dims=("age_
         for d in dims:
             for lev in sorted(data[d].unique()):
                 sub = data.assign(_ind=np.where(data[d] == lev, "in", "out"))
-                if aggregate:
-                    sub = sub.groupby(["_ind"] + controls, sort=True)[[successes, exposure]].sum().reset_index()
+                if not _identifiable_vs_rest(sub, controls):
+                    rows.append(_effect_row(d, lev, "rest", np.nan, np.nan, z, data, successes, exposure))
+                    continue
+                if aggregate or by_date:
+                    keys = ["_ind"] + controls + (["date"] if by_date else [])
+                    sub = sub.groupby(keys, sort=True)[[successes, exposure]].sum().reset_index()
                 res, scale = _fit_glm(sub, successes, exposure, ["_ind"] + controls,
                                       {"_ind": "out", **ctrl_refs}, dispersion)
                 scales.append(scale)
@@ -704,11 +716,24 @@ def adjusted_effects(delivery: pd.DataFrame, kpi: str | None = None, dims=("age_
 
 
 def _effect_row(d, lev, ref, b, se, z, data, successes, exposure) -> dict:
+    """One effect row; an effect that is not identifiable (infinite or NaN standard error,
+    or an estimate that diverged) gets NaN estimate, interval and p-value, never a number."""
     sel = data[d] == lev
-    return {"dimension": d, "segment": lev, "reference": ref, "rate_ratio": np.exp(b),
-            "ci_low": np.exp(b - z * se), "ci_high": np.exp(b + z * se),
-            "p_value": float(2 * stats.norm.sf(abs(b) / se)),
+    ok = np.isfinite(b) and np.isfinite(se) and se > 0 and abs(b) < 20 and se < 20
+    with np.errstate(over="ignore", invalid="ignore"):
+        est = (np.exp(b), np.exp(b - z * se), np.exp(b + z * se), float(2 * stats.norm.sf(abs(b) / se))) \
+            if ok else (np.nan,) * 4
+    return {"dimension": d, "segment": lev, "reference": ref, "rate_ratio": est[0],
+            "ci_low": est[1], "ci_high": est[2], "p_value": est[3],
             "successes": float(data.loc[sel, successes].sum()), "exposure": float(data.loc[sel, exposure].sum())}
+
+
+def _identifiable_vs_rest(sub: pd.DataFrame, controls: list[str]) -> bool:
+    """True if the in/out indicator varies within at least one stratum of the controls
+    (otherwise it is confounded with them and its effect cannot be separated)."""
+    if not controls:
+        return sub["_ind"].nunique() == 2
+    return bool((sub.groupby(controls, observed=True)["_ind"].nunique() == 2).any())
 
 
 # ---------------------------------------------------------------------------
@@ -1030,7 +1055,9 @@ def report_section(delivery: pd.DataFrame, objective: str, *, lift_tests: pd.Dat
     view = "adjusted" if controls else "raw"
     tab = raw.copy()
     if view == "adjusted":
-        adj = adjusted_effects(delivery, kpi, dims, controls=controls, reference="rest").table
+        # Daily rows (aggregate=False) leave residual df to measure overdispersion even when a
+        # segment was bought on a single line of the campaign.
+        adj = adjusted_effects(delivery, kpi, dims, controls=controls, reference="rest", aggregate=False).table
         tab = tab.drop(columns=["ratio", "ci_low", "ci_high", "q_value"]).merge(
             adj[["dimension", "segment", "rate_ratio", "ci_low", "ci_high", "q_value"]]
             .rename(columns={"rate_ratio": "ratio"}), on=["dimension", "segment"], how="left")

@@ -255,3 +255,29 @@ def section_provenance(ctx: ReportContext, parameters: dict) -> str:
     ]
     dl = "".join(f"<dt>{esc(k)}</dt><dd>{esc(str(v))}</dd>" for k, v in rows)
     return f"<h2>{esc(t('provenance', lang))}</h2><dl class='ct-facts'>{dl}</dl>"
+
+
+def section_segments(ctx: ReportContext, threshold: int = 10) -> str:
+    """Segment lift for the objective's primary rate KPI (forest plot, table, top segments,
+    incrementality), with small-cell suppression applied before anything is shown."""
+    from .. import lift
+
+    lang = ctx.lang
+    title = f"<h2>{esc(t('segments', lang))}</h2>"
+    dl = ctx.bundle.delivery
+    spend = float(dl["spend"].sum()) if len(dl) else None
+    try:
+        sec = lift.report_section(dl, ctx.bundle.objective, lift_tests=ctx.bundle.lift_tests, spend=spend,
+                                  lang=lang, threshold=threshold)
+    except ValueError as err:
+        return title + f"<p>{esc(t('segments_unavailable', lang))} ({esc(str(err))})</p>"
+    import matplotlib.pyplot as plt
+
+    ax = sec.plot()
+    fig = ax.figure if ax is not None else plt.figure()
+    out = title + f"<p>{esc(sec.view_note)}</p><p>{esc(sec.top_segments)}</p>"
+    out += figure_html(fig, t("forest_caption", lang), t("forest_alt", lang).format(n=len(sec.table)))
+    out += table_html(sec.table, t("segments_caption", lang).format(threshold=threshold))
+    if sec.incrementality:
+        out += f"<h3>{esc(t('incrementality', lang))}</h3><p>{esc(sec.incrementality)}</p>"
+    return out

@@ -45,6 +45,10 @@ def page(title: str, body: str, lang: str = "fr") -> str:
 def notebook_to_html(notebook_path: str | Path, title: str, lang: str = "fr") -> str:
     """Return a self-contained HTML page of an executed notebook's outputs (no code cells)."""
     nb = nbformat.read(str(notebook_path), as_version=4)
+    for cell in nb.cells:  # warnings and logs stay in the executed notebook, not in the reviewers' page
+        if cell.get("cell_type") == "code":
+            cell["outputs"] = [o for o in cell.get("outputs", [])
+                               if not (o.get("output_type") == "stream" and o.get("name") == "stderr")]
     exporter = HTMLExporter(template_name="basic", exclude_input=True, exclude_input_prompt=True,
                             exclude_output_prompt=True, exclude_anchor_links=True)
     body, _ = exporter.from_notebook_node(nb)

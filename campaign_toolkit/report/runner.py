@@ -25,6 +25,27 @@ REPORTS_DIR = PROJECT_ROOT / "reports"
 KERNEL_NAME = "campaign-toolkit"
 
 
+def _ipc_kernel_manager_class():
+    """A KernelManager talking to the kernel over local IPC sockets instead of TCP.
+
+    Local runs need no network port, and the kernel then does not print its warning about
+    unencrypted TCP into every scheduled run's log.
+    """
+    from jupyter_client.manager import KernelManager
+
+    class _IPCKernelManager(KernelManager):
+        def __init__(self, **kwargs):
+            import tempfile
+            import uuid
+
+            kwargs.setdefault("transport", "ipc")
+            # a unique socket prefix per kernel, so parallel runs never share sockets
+            kwargs.setdefault("ip", str(Path(tempfile.gettempdir()) / f"ct-kernel-{uuid.uuid4().hex}"))
+            super().__init__(**kwargs)
+
+    return _IPCKernelManager
+
+
 class ParameterError(ValueError):
     """Notebook parameters that are unknown or of the wrong type."""
 
@@ -140,7 +161,8 @@ def run_campaign_report(campaign_id: str, *, warehouse: str = "", lang: str = "f
             name = wh.campaign(campaign_id).info["name"]  # unknown id: clear error before a kernel starts
             meta = wh.meta()
         pm.execute_notebook(str(notebook_path("campaign_report")), str(nb_path), parameters=params,
-                            kernel_name=kernel_name, progress_bar=False, cwd=str(NOTEBOOK_DIR))
+                            kernel_name=kernel_name, progress_bar=False, cwd=str(NOTEBOOK_DIR),
+                            kernel_manager_class=_ipc_kernel_manager_class())
         html_path.write_text(notebook_to_html(nb_path, name, lang), encoding="utf-8")
         manifest = {"parameters": params, "toolkit_version": __version__, "data": meta,
                     "notebook": "notebooks/campaign_report.ipynb", "kernel": kernel_name}

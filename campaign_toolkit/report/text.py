@@ -64,6 +64,20 @@ TEXT: dict[str, tuple[str, str]] = {
                         "Conversions: number of measured actions (sign-ups, applications, etc.)."),
     "def_cpa": ("Coût par acquisition : dépenses ÷ conversions.", "Cost per acquisition: spend ÷ conversions."),
     "def_conversion_rate": ("Taux de conversion : conversions ÷ clics.", "Conversion rate: conversions ÷ clicks."),
+    "segments": ("Segments les plus prometteurs", "Most promising segments"),
+    "segments_unavailable": ("L'analyse par segment n'est pas disponible pour cette campagne.",
+                             "Segment analysis is not available for this campaign."),
+    "forest_caption": ("Rapport de taux de chaque segment par rapport au reste de sa dimension, avec "
+                       "intervalle de confiance à 95 %; 1 = comme le reste.",
+                       "Rate ratio of each segment against the rest of its dimension, with 95% confidence "
+                       "interval; 1 = same as the rest."),
+    "forest_alt": ("Graphique en forêt : rapports de taux et intervalles de confiance pour {n} segments.",
+                   "Forest plot: rate ratios and confidence intervals for {n} segments."),
+    "segments_caption": ("Les cellules de moins de {threshold} personnes (et celles qui permettraient de les "
+                         "recalculer) sont masquées : n.d.",
+                         "Cells of fewer than {threshold} people (and those that would allow recomputing "
+                         "them) are withheld: n/a."),
+    "incrementality": ("Étude d'incrémentalité", "Incrementality study"),
     "provenance": ("Provenance du rapport", "What this report was built from"),
     "toolkit_version": ("Version de campaign_toolkit", "campaign_toolkit version"),
     "data_source": ("Source des données", "Data source"),
