@@ -54,6 +54,8 @@ def _cmd_report(args) -> int:
     if args.all:
         with Warehouse.open(args.warehouse or None) as wh:
             ids = wh.campaign_ids()
+    elif args.portfolio and not args.campaign:
+        ids = []
     else:
         ids = args.campaign
         for cid in ids:
@@ -64,7 +66,8 @@ def _cmd_report(args) -> int:
                 if cid not in known:
                     raise schema.unknown_campaign_error(cid, known)
     outcomes = runner.run_many(ids, langs=tuple(args.lang), warehouse=args.warehouse or "", as_of=args.as_of or "",
-                               out_dir=args.out, workers=args.workers, progress=not args.no_progress)
+                               out_dir=args.out, workers=args.workers, progress=not args.no_progress,
+                               portfolio=args.all or args.portfolio)
     failed = [o for o in outcomes if not o.ok]
     print(f"{len(outcomes) - len(failed)} report(s) written to {args.out}; index: {Path(args.out) / 'index.html'}")
     for o in failed:
@@ -101,7 +104,8 @@ def build_parser() -> argparse.ArgumentParser:
     r = sub.add_parser("report", help="build campaign reports (papermill + HTML)")
     who = r.add_mutually_exclusive_group(required=True)
     who.add_argument("--campaign", nargs="+", metavar="ID", help="one or more campaign ids")
-    who.add_argument("--all", action="store_true", help="every campaign of the warehouse")
+    who.add_argument("--all", action="store_true", help="every campaign of the warehouse, and the portfolio overview")
+    who.add_argument("--portfolio", action="store_true", help="only the portfolio overview")
     r.add_argument("--lang", nargs="+", choices=["fr", "en"], default=["fr"])
     r.add_argument("--as-of", default="", help="ISO date bounding the delivery shown")
     r.add_argument("--warehouse", default="")

@@ -88,3 +88,21 @@ def test_cli_refuses_unsafe_and_unknown_ids(warehouse_path, capsys):
 def test_cli_missing_warehouse_says_how_to_rebuild(tmp_path, capsys):
     assert cli.main(["list", "--warehouse", str(tmp_path / "none.duckdb")]) == 2
     assert "campaign-toolkit warehouse build" in capsys.readouterr().err
+
+
+def test_portfolio_tables_agree_with_the_raw_tables(warehouse_path, shipped):
+    from campaign_toolkit.report import portfolio as pf
+
+    data, _ = shipped
+    p = pf.load(warehouse=str(warehouse_path))
+    ov = pf.overview_table(p)
+    assert ov["campaigns"].sum() == len(data["campaigns"])
+    assert ov["spend"].sum() == pytest.approx(data["delivery"]["spend"].sum())
+    # fiscal years run April to March: a campaign starting 2025-03-31 belongs to 2024-2025
+    assert list(pf.schema.fiscal_year(["2025-03-31", "2025-04-01"])) == ["2024-2025", "2025-2026"]
+    lines = data["plan_lines"].assign(fy=data["plan_lines"]["campaign_id"].map(
+        p.campaigns.set_index("campaign_id")["fiscal_year"]))
+    sh = pf.outlet_shares_table(p).set_index("fiscal_year")
+    for fy, grp in lines.groupby("fy"):
+        expected = grp.loc[grp["community"], "planned_spend"].sum() / grp["planned_spend"].sum()
+        assert sh.loc[fy, "community"] == pytest.approx(expected)

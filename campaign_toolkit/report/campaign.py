@@ -165,6 +165,7 @@ def section_channel_kpis(ctx: ReportContext) -> str:
 
 def section_time_series(ctx: ReportContext) -> str:
     """Weekly spend and impressions by channel (seaborn), as two embedded figures."""
+    import matplotlib.dates as mdates
     import matplotlib.pyplot as plt
     import seaborn as sns
 
@@ -186,8 +187,10 @@ def section_time_series(ctx: ReportContext) -> str:
         sns.lineplot(data=weekly, x="week", y=col, hue="channel_label", marker="o", ax=ax)
         ax.set_xlabel(t("week", lang))
         ax.set_ylabel(ylab)
-        ax.legend(title=t("channel", lang), fontsize=8, title_fontsize=9, loc="best")
+        ax.legend(title=t("channel", lang), fontsize=8, title_fontsize=9, loc="upper left",
+                  bbox_to_anchor=(1.01, 1.0), frameon=False)
         ax.yaxis.set_major_formatter(lambda v, _pos: fmt.number(v, lang))
+        ax.xaxis.set_major_formatter(lambda v, _pos: fmt.short_date(mdates.num2date(v), lang))
         fig.autofmt_xdate()
         top = weekly.groupby("channel_label")[col].sum().sort_values(ascending=False)
         alt = t("alt_time_series", lang).format(

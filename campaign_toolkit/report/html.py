@@ -55,7 +55,7 @@ def notebook_to_html(notebook_path: str | Path, title: str, lang: str = "fr") ->
     return page(title, body, lang)
 
 
-def index_page(rows: list[dict], lang: str = "fr") -> str:
+def index_page(rows: list[dict], lang: str = "fr", overview: list[tuple[str, str]] | None = None) -> str:
     """Return the index page listing every report.
 
     ``rows`` are dicts with campaign_id, name, advertiser, objective_label, start_date,
@@ -76,7 +76,9 @@ def index_page(rows: list[dict], lang: str = "fr") -> str:
             f"<td>{esc(str(r.get('advertiser', '')))}</td><td>{esc(str(r.get('objective_label', '')))}</td>"
             f"<td>{esc(fmt.date(r['start_date'], lang) if r.get('start_date') is not None else '')}</td>"
             f"<td>{status}</td></tr>")
-    body = (f"<h1>{esc(t('index_title', lang))}</h1>"
+    links = " · ".join(f'<a href="{esc(href, quote=True)}">{esc(label)}</a>' for label, href in overview or [])
+    over = f"<p>{esc(t('portfolio', lang))} : {links}</p>" if links else ""
+    body = (f"<h1>{esc(t('index_title', lang))}</h1>{over}"
             f"<p>{esc(t('index_intro', lang).format(n=len(rows) - failed, failed=failed))}</p>"
             f"<table><thead>{head}</thead><tbody>{''.join(body_rows)}</tbody></table>")
     return page(t("index_title", lang), body, lang)

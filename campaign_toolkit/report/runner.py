@@ -66,6 +66,10 @@ PARAMETERS: dict[str, dict[str, Param]] = {
         "lang": Param("lang", str, "'fr' (default) or 'en'"),
         "as_of": Param("as_of", str, "ISO date bounding the delivery shown; '' = the data's as-of date"),
     },
+    "portfolio_overview": {
+        "warehouse": Param("warehouse", str, "path to the DuckDB warehouse; '' = data/warehouse.duckdb"),
+        "lang": Param("lang", str, "'fr' (default) or 'en'"),
+    },
 }
 
 
@@ -137,22 +141,38 @@ def report_paths(campaign_id: str, lang: str, out_dir: Path) -> tuple[Path, Path
     return folder / f"{stem}.html", folder / f"{stem}.ipynb", folder / f"{stem}.json"
 
 
+def _execute(notebook: str, params: dict, html_path: Path, title: str, lang: str, meta: dict,
+             kernel_name: str) -> None:
+    """Run ``notebook`` with papermill beside ``html_path`` and export its HTML and manifest."""
+    import papermill as pm
+
+    from .html import notebook_to_html
+
+    nb_path, manifest_path = html_path.with_suffix(".ipynb"), html_path.with_suffix(".json")
+    html_path.parent.mkdir(parents=True, exist_ok=True)
+    pm.execute_notebook(str(notebook_path(notebook)), str(nb_path), parameters=params,
+                        kernel_name=kernel_name, progress_bar=False, cwd=str(NOTEBOOK_DIR),
+                        kernel_manager_class=_ipc_kernel_manager_class())
+    html_path.write_text(notebook_to_html(nb_path, title, lang), encoding="utf-8")
+    manifest = {"parameters": params, "toolkit_version": __version__, "data": meta,
+                "notebook": f"notebooks/{notebook}.ipynb", "kernel": kernel_name}
+    manifest_path.write_text(json.dumps(manifest, indent=1, ensure_ascii=False, default=str), encoding="utf-8")
+
+
 def run_campaign_report(campaign_id: str, *, warehouse: str = "", lang: str = "fr", as_of: str = "",
                         out_dir: str | Path = REPORTS_DIR, kernel_name: str = KERNEL_NAME) -> ReportOutcome:
     """Execute notebooks/campaign_report.ipynb for one campaign and export its HTML.
 
     Writes ``<out_dir>/<campaign_id>/<campaign_id>_<lang>.html``, the executed notebook
     and a JSON manifest (parameters, versions, data fingerprint) beside it. Raises on a
-    bad parameter; execution errors are returned in the outcome, not raised.
+    bad parameter; execution errors are returned in the outcome (and written to
+    ``<campaign_id>_<lang>.error.txt``), not raised.
     """
-    import papermill as pm
-
     from ..warehouse import Warehouse
-    from .html import notebook_to_html
 
     params = validate_parameters("campaign_report", {"campaign_id": campaign_id, "warehouse": str(warehouse),
                                                      "lang": lang, "as_of": as_of})
-    html_path, nb_path, manifest_path = report_paths(campaign_id, lang, Path(out_dir))
+    html_path, nb_path, _manifest = report_paths(campaign_id, lang, Path(out_dir))
     html_path.parent.mkdir(parents=True, exist_ok=True)
     error_path = html_path.with_suffix(".error.txt")
     start = time.perf_counter()
@@ -160,13 +180,7 @@ def run_campaign_report(campaign_id: str, *, warehouse: str = "", lang: str = "f
         with Warehouse.open(warehouse or None) as wh:
             name = wh.campaign(campaign_id).info["name"]  # unknown id: clear error before a kernel starts
             meta = wh.meta()
-        pm.execute_notebook(str(notebook_path("campaign_report")), str(nb_path), parameters=params,
-                            kernel_name=kernel_name, progress_bar=False, cwd=str(NOTEBOOK_DIR),
-                            kernel_manager_class=_ipc_kernel_manager_class())
-        html_path.write_text(notebook_to_html(nb_path, name, lang), encoding="utf-8")
-        manifest = {"parameters": params, "toolkit_version": __version__, "data": meta,
-                    "notebook": "notebooks/campaign_report.ipynb", "kernel": kernel_name}
-        manifest_path.write_text(json.dumps(manifest, indent=1, ensure_ascii=False, default=str), encoding="utf-8")
+        _execute("campaign_report", params, html_path, name, lang, meta, kernel_name)
         error_path.unlink(missing_ok=True)
         return ReportOutcome(campaign_id, lang, True, str(html_path), str(nb_path),
                              time.perf_counter() - start, parameters=params)
@@ -178,6 +192,30 @@ def run_campaign_report(campaign_id: str, *, warehouse: str = "", lang: str = "f
                              time.perf_counter() - start, error=msg, parameters=params)
 
 
+PORTFOLIO_ID = "(portfolio)"  # not a valid campaign id, so it never collides with one
+
+
+def run_portfolio_report(*, warehouse: str = "", lang: str = "fr", out_dir: str | Path = REPORTS_DIR,
+                         kernel_name: str = KERNEL_NAME) -> ReportOutcome:
+    """Execute notebooks/portfolio_overview.ipynb and export ``<out_dir>/portfolio_<lang>.html``."""
+    from ..warehouse import Warehouse
+    from .text import t
+
+    params = validate_parameters("portfolio_overview", {"warehouse": str(warehouse), "lang": lang})
+    html_path = Path(out_dir) / f"portfolio_{lang}.html"
+    start = time.perf_counter()
+    try:
+        with Warehouse.open(warehouse or None) as wh:
+            meta = wh.meta()
+        _execute("portfolio_overview", params, html_path, t("portfolio", lang), lang, meta, kernel_name)
+        return ReportOutcome(PORTFOLIO_ID, lang, True, str(html_path), str(html_path.with_suffix(".ipynb")),
+                             time.perf_counter() - start, parameters=params)
+    except Exception as err:  # noqa: BLE001
+        html_path.unlink(missing_ok=True)
+        return ReportOutcome(PORTFOLIO_ID, lang, False, error=_short_error(err), parameters=params,
+                             seconds=time.perf_counter() - start)
+
+
 def _short_error(err: BaseException) -> str:
     """One line saying what failed (papermill's errors carry the notebook's exception)."""
     name = getattr(err, "ename", type(err).__name__)
@@ -187,17 +225,20 @@ def _short_error(err: BaseException) -> str:
 
 
 def _run_one(kwargs: dict) -> dict:
+    if kwargs.get("campaign_id") == PORTFOLIO_ID:
+        kw = {k: v for k, v in kwargs.items() if k not in ("campaign_id", "as_of")}
+        return asdict(run_portfolio_report(**kw))
     return asdict(run_campaign_report(**kwargs))
 
 
 def run_many(campaign_ids: list[str], *, langs=("fr",), warehouse: str = "", as_of: str = "",
              out_dir: str | Path = REPORTS_DIR, workers: int = 2, kernel_name: str = KERNEL_NAME,
-             progress: bool = True) -> list[ReportOutcome]:
+             progress: bool = True, portfolio: bool = False) -> list[ReportOutcome]:
     """Run the campaign report for many campaigns (and languages) in a process pool.
 
     Invalid ids are refused up front (before any path is built); every other failure is
-    caught per campaign. Writes ``<out_dir>/index.html`` and returns the outcomes in
-    input order.
+    caught per campaign. With ``portfolio=True`` the portfolio overview is built too.
+    Writes ``<out_dir>/index.html`` and returns the outcomes in input order.
     """
     for cid in campaign_ids:
         schema.validate_campaign_id(cid)
@@ -206,6 +247,9 @@ def run_many(campaign_ids: list[str], *, langs=("fr",), warehouse: str = "", as_
     check_kernel(kernel_name)
     jobs = [dict(campaign_id=c, warehouse=str(warehouse), lang=lang, as_of=as_of, out_dir=str(out_dir),
                  kernel_name=kernel_name) for c in campaign_ids for lang in langs]
+    if portfolio:
+        jobs = [dict(campaign_id=PORTFOLIO_ID, warehouse=str(warehouse), lang=lang, as_of="", out_dir=str(out_dir),
+                     kernel_name=kernel_name) for lang in langs] + jobs
     results: dict[tuple[str, str], ReportOutcome] = {}
     with _progress(progress) as bar:
         task = bar.add_task("Rapports", total=len(jobs)) if bar else None
@@ -274,6 +318,7 @@ def write_index(out_dir: str | Path, warehouse: str = "", langs=("fr",), lang: s
         rows.append({"campaign_id": c.campaign_id, "name": c.name, "advertiser": c.advertiser,
                      "objective_label": schema.label("objective", c.objective, lang),
                      "start_date": c.start_date, "links": links, "error": "; ".join(errors) if not links else ""})
+    overview = [(lg.upper(), f"portfolio_{lg}.html") for lg in ("fr", "en") if (out_dir / f"portfolio_{lg}.html").exists()]
     path = out_dir / "index.html"
-    path.write_text(index_page(rows, lang), encoding="utf-8")
+    path.write_text(index_page(rows, lang, overview), encoding="utf-8")
     return path

@@ -78,6 +78,38 @@ TEXT: dict[str, tuple[str, str]] = {
                          "Cells of fewer than {threshold} people (and those that would allow recomputing "
                          "them) are withheld: n/a."),
     "incrementality": ("Étude d'incrémentalité", "Incrementality study"),
+    "portfolio_title": ("Vue d'ensemble du portefeuille de campagnes", "Campaign portfolio overview"),
+    "portfolio_summary": (
+        "{n} campagnes sur {years} exercices financiers, pour {spend} de dépenses média livrées. En {fy}, les "
+        "médias communautaires ont reçu {community} des dépenses prévues (cible : {target}) et les géants du web "
+        "{giants}.",
+        "{n} campaigns over {years} fiscal years, for {spend} of delivered media spend. In {fy}, community media "
+        "received {community} of planned spend (target: {target}) and web giants {giants}."),
+    "fiscal_year": ("Exercice financier", "Fiscal year"),
+    "campaigns": ("Campagnes", "Campaigns"),
+    "spend_delivered": ("Dépenses livrées", "Delivered spend"),
+    "planned_spend": ("Dépenses prévues", "Planned spend"),
+    "by_fiscal_year": ("Campagnes et budgets par exercice financier", "Campaigns and budgets by fiscal year"),
+    "fy_caption": ("Exercice financier du gouvernement du Québec : 1er avril au 31 mars, selon la date de début.",
+                   "Quebec government fiscal year: April 1 to March 31, by start date."),
+    "channel_mix": ("Répartition des dépenses par canal", "Spend by channel"),
+    "channel_mix_caption": ("Part des dépenses livrées par canal, par exercice financier.",
+                            "Share of delivered spend by channel, by fiscal year."),
+    "share_of_spend": ("Part des dépenses", "Share of spend"),
+    "alt_mix": ("Barres empilées : part des dépenses par canal et par exercice; en {fy}, le premier canal est "
+                "{top} ({share}).",
+                "Stacked bars: share of spend by channel and fiscal year; in {fy}, the largest channel is "
+                "{top} ({share})."),
+    "outlets": ("Médias communautaires, québécois et géants du web", "Community, Québec-owned media and web giants"),
+    "outlets_caption": ("Parts des dépenses prévues aux plans médias; cible gouvernementale pour les médias "
+                        "communautaires : {target}.",
+                        "Shares of planned spend in the media plans; government target for community media: "
+                        "{target}."),
+    "community_media": ("Médias communautaires", "Community media"),
+    "quebec_owned": ("Médias québécois", "Québec-owned media"),
+    "web_giants": ("Géants du web", "Web giants"),
+    "kpis_by_objective": ("Indicateurs par objectif et par exercice", "KPIs by objective and fiscal year"),
+    "portfolio": ("Vue d'ensemble du portefeuille", "Portfolio overview"),
     "provenance": ("Provenance du rapport", "What this report was built from"),
     "toolkit_version": ("Version de campaign_toolkit", "campaign_toolkit version"),
     "data_source": ("Source des données", "Data source"),
