@@ -71,11 +71,14 @@ class Warehouse:
         naming the file and the command that rebuilds it.
         """
         p = Path(path) if path is not None else DEFAULT_PATH
+        is_default = p.resolve() == DEFAULT_PATH.resolve()
         if not p.exists():
-            if path is None or p.resolve() == DEFAULT_PATH.resolve():
+            if is_default:
                 build(p)
             else:
                 raise WarehouseError(f"Warehouse file {p} does not exist. {_rebuild_hint(p)}")
+        elif is_default and _is_stale(p):
+            build(p)  # data/synthetic changed since the default warehouse was built
         try:
             con = duckdb.connect(str(p), read_only=read_only)
         except duckdb.Error as err:
@@ -263,6 +266,21 @@ def _fix_dtypes(name: str, df: pd.DataFrame) -> pd.DataFrame:
         elif dtype == "Int64":
             df[col] = df[col].astype("Int64")
     return df
+
+
+def _is_stale(path: Path) -> bool:
+    """True if the default warehouse was built from another version of data/synthetic."""
+    if not (SYNTHETIC_DIR / "campaigns.parquet").exists():
+        return False
+    try:
+        con = duckdb.connect(str(path), read_only=True)
+        try:
+            row = con.execute("SELECT value FROM _meta WHERE key = 'source_fingerprint'").fetchone()
+        finally:
+            con.close()
+    except duckdb.Error:
+        return False  # let open() report the corrupt file with its rebuild command
+    return row is None or json.loads(row[0]) != fingerprint(SYNTHETIC_DIR)
 
 
 def fingerprint(folder: Path) -> str:
