@@ -37,6 +37,27 @@ def _cmd_warehouse(args) -> int:
     return 0
 
 
+def _cmd_ingest(args) -> int:
+    from . import ingest
+    from .warehouse import DEFAULT_PATH, Warehouse
+
+    defaults = {}
+    if args.campaign:
+        defaults["campaign_id"] = schema.validate_campaign_id(args.campaign)
+    res = ingest.read_export(args.file, args.table, defaults=defaults)
+    qpath = ingest.write_quarantine(res, args.quarantine_dir or Path(args.file).parent)
+    if len(res.loaded):
+        target = Path(args.warehouse) if args.warehouse else DEFAULT_PATH
+        if not args.warehouse:
+            Warehouse.open().close()  # build the default warehouse first if it does not exist yet
+        with Warehouse.create(target) as wh:
+            wh.upsert(args.table, res.loaded)
+    print(res.summary(args.lang))
+    if qpath:
+        print(f"Quarantined rows, with the reason for each: {qpath}")
+    return 0
+
+
 def _cmd_list(args) -> int:
     from .warehouse import Warehouse
 
@@ -97,6 +118,15 @@ def build_parser() -> argparse.ArgumentParser:
     wb.add_argument("--source", default="", help="folder of Parquet tables (default data/synthetic)")
     wb.set_defaults(func=_cmd_warehouse)
 
+    ing = sub.add_parser("ingest", help="load a platform export (CSV) into the warehouse, quarantining bad rows")
+    ing.add_argument("table", choices=list(schema.TABLES))
+    ing.add_argument("file")
+    ing.add_argument("--campaign", default="", help="campaign id for exports that lack the column")
+    ing.add_argument("--warehouse", default="")
+    ing.add_argument("--quarantine-dir", default="", help="where to write <file>.<table>.quarantine.csv")
+    ing.add_argument("--lang", choices=["fr", "en"], default="fr")
+    ing.set_defaults(func=_cmd_ingest)
+
     ls = sub.add_parser("list", help="list the campaigns of the warehouse")
     ls.add_argument("--warehouse", default="")
     ls.set_defaults(func=_cmd_list)
@@ -121,7 +151,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except (schema.InvalidCampaignId, schema.UnknownCampaign, ValueError, FileNotFoundError, RuntimeError) as err:
+    except (schema.InvalidCampaignId, schema.UnknownCampaign, ValueError, OSError, RuntimeError) as err:
         print(f"campaign-toolkit: error: {err}", file=sys.stderr)
         return 2
 
