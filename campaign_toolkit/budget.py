@@ -498,6 +498,32 @@ class MediaMix(Result):
         super().__init__(table=table, method=method, params=params, estimate_col="contribution",
                          label_col="channel")
 
+    @classmethod
+    def from_curves(cls, curves: pd.DataFrame, *, saturation: str = "hill", kpi_col: str = "outcome",
+                    objective: str | None = None, current_weekly_spend=None) -> "MediaMix":
+        """Build a model from known curves (e.g. an external study), without uncertainty.
+
+        ``curves``: one row per channel with ``channel``, ``half_saturation`` (CAD/week),
+        ``beta`` (maximum weekly effect, outcome units), ``shape`` (Hill; default 1) and
+        ``decay`` (default 0). ``current_weekly_spend``: dict channel -> CAD/week used for
+        ROI and contributions (default: the half-saturation point).
+        """
+        need = {"channel", "half_saturation", "beta"} - set(curves.columns)
+        if need:
+            raise KeyError(f"curves needs columns {sorted(need)}.")
+        c = curves.reset_index(drop=True)
+        point = np.column_stack([c.get("decay", pd.Series(0.0, index=c.index)).to_numpy(float),
+                                 c["half_saturation"].to_numpy(float),
+                                 c.get("shape", pd.Series(1.0, index=c.index)).to_numpy(float),
+                                 c["beta"].to_numpy(float)])
+        cur = current_weekly_spend or dict(zip(c["channel"], c["half_saturation"]))
+        X = np.array([[float(cur[ch]) for ch in c["channel"]]])
+        fit = _Fitted(point, point[None, :, :], None)
+        return cls(channels=list(c["channel"]), identifiable={ch: True for ch in c["channel"]}, fit=fit, X=X,
+                   dates=np.array([np.datetime64("NaT")]), kpi_col=kpi_col, objective=objective,
+                   saturation=saturation, ci=0.95, method="Response curves given as parameters",
+                   params={"saturation": saturation}, kind="given")
+
     # -- parameters -------------------------------------------------------
     @property
     def channel_params(self) -> pd.DataFrame:
