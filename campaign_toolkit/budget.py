@@ -818,7 +818,7 @@ def weekly_channel_series(history: pd.DataFrame, campaigns: pd.DataFrame, object
     if h.empty:
         raise ValueError(f"No past delivery for objective {objective!r}: no curve can be fitted.")
     dt = pd.to_datetime(h["date"])
-    week = (dt - pd.to_timedelta(dt.dt.dayofweek, unit="D")).dt.normalize()
+    week = (dt - pd.to_timedelta(dt.dt.day_of_week, unit="D")).dt.normalize()
     g = h.assign(week=week).groupby(["week", "channel"], observed=True)[["spend", outcome]].sum()
     wide = g.unstack("channel", fill_value=0.0)
     full = pd.date_range(wide.index.min(), wide.index.max(), freq="7D")
