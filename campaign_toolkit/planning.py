@@ -378,8 +378,9 @@ class PlanResult(Result):
 
     ``.table``: channel, amount (CAD), share, outcome with ci_low/ci_high (outcome units
     over the flight), unconstrained_amount and unconstrained_outcome. ``.total`` and
-    ``.unconstrained_total``: dicts outcome, ci_low, ci_high. ``.binding``: each binding
-    constraint with ``cost`` = outcome lost because of it (re-optimizing without it).
+    ``.unconstrained_total``: dicts outcome, ci_low, ci_high. ``.binding``: each constraint
+    that is active at the plan or broken by the unconstrained optimum, with ``cost`` =
+    outcome lost because of it (re-optimizing without it, others kept).
     """
 
     def summary(self, lang: str = "fr") -> str:
@@ -463,7 +464,13 @@ def optimize(model, budget: float, objective: str | None = None, constraints=Non
     x_un, v_un = _solve(model, base_rows, budget, weeks, rng, n_starts)
     x, v = _solve(model, rows, budget, weeks, rng, n_starts)
     binding = []
-    for r in _active(rows, x, budget):
+    # a constraint costs something if it is active at the plan or if the unconstrained
+    # optimum breaks it (with S-shaped curves a forced entry can end above the minimum)
+    tol = 1e-6 * budget
+    candidates = _active(rows, x, budget)
+    candidates += [r for r in rows if r.user and all(r is not q for q in candidates)
+                   and not (r.lo - tol <= float(r.a @ x_un) <= r.hi + tol)]
+    for r in candidates:
         others = [q for q in rows if q is not r]
         _, v2 = _solve(model, others, budget, weeks, rng, max(2, n_starts // 2), x_extra=[x, x_un])
         binding.append({"constraint": r.name, "constraint_fr": r.name_fr, "cost": max(0.0, v2 - v),
@@ -707,6 +714,47 @@ class PlanReport:
                              ("Part du résultat" if fr else "Share of outcome"): [fmt.percent(v, self.lang) for v in b["cost_share"]]})
 
 
+TEXTS = {
+    "title": ("Plan média proposé", "Proposed media plan"),
+    "plan": ("Répartition du budget", "Budget allocation"),
+    "plan_chart": ("Montant par canal : plan sous contraintes et optimum sans contraintes",
+                   "Amount per channel: constrained plan and unconstrained optimum"),
+    "plan_alt": ("Barres horizontales des montants par canal, plan et optimum sans contraintes",
+                 "Horizontal bars of the amount per channel, plan and unconstrained optimum"),
+    "binding": ("Ce que coûtent les contraintes", "What the constraints cost"),
+    "no_binding": ("Aucune contrainte ne limite le plan.", "No constraint limits the plan."),
+    "curves": ("Courbes de réponse par canal (point : dépense actuelle)",
+               "Response curves per channel (dot: current spend)"),
+    "curves_alt": ("Courbes du résultat hebdomadaire selon la dépense hebdomadaire, une par canal",
+                   "Weekly outcome against weekly spend, one curve per channel"),
+    "next": ("Le prochain dollar", "The next dollar"),
+    "comparison": ("Comparaison des plans", "Plan comparison"),
+    "method": ("Méthode", "Method"),
+}
+
+
+def text(key: str, lang: str = "fr") -> str:
+    """Return a heading of the media-plan report in French (default) or English."""
+    return TEXTS[key][0 if check_lang(lang) == "fr" else 1]
+
+
+def methodology(rep: "PlanReport") -> str:
+    """Return the methodology paragraph of the media-plan report (plain text)."""
+    m, p = rep.model, rep.plan.params
+    if rep.lang == "fr":
+        s = (f"Modèle : {m.method}. Plan : maximisation du résultat attendu sur {p['weeks']} semaines, dépenses "
+             "réparties également, contraintes vérifiées d'abord (programme linéaire), puis optimisation à départs "
+             "multiples sur l'enveloppe concave des courbes et sur les courbes elles-mêmes. Intervalles : "
+             "rééchantillonnage par blocs des résidus. « Au-delà de la saturation » : montant dépassant 90 % de "
+             "l'effet maximal d'un canal.")
+    else:
+        s = (f"Model: {m.method}. Plan: expected outcome maximized over {p['weeks']} weeks with even spend; "
+             "constraints checked first (linear program), then multi-start optimization on the concave envelope "
+             "of the curves and on the curves themselves. Intervals: block bootstrap of residuals. "
+             "\"Past saturation\": money beyond 90% of a channel's maximum effect.")
+    return " ".join([s, *rep.notes])
+
+
 def format_plan(plan: PlanResult, lang: str = "fr") -> pd.DataFrame:
     """Return the plan table with labels and fr-CA / en-CA formatted numbers."""
     check_lang(lang)
@@ -748,7 +796,8 @@ def plan_report(objective: str = "awareness", budget: float = 250_000.0, exclude
     """Fit the media mix, optimize the plan and (optionally) compare it with an agency's.
 
     ``data``: a weekly series (date, ``spend_<channel>`` columns, ``outcome``, optional
-    ``holiday``); default: the shipped synthetic media-mix series
+    ``holiday``), or a portfolio dict with ``media_mix`` (and ``plan_lines``, from which
+    the channel flag shares are derived); default: the shipped synthetic media-mix series
     (:func:`campaign_toolkit.synthetic.media_mix.simulate_media_mix` with its defaults).
     ``flags``: channel flag shares (:func:`channel_flags` of plan_lines); default
     :data:`DEFAULT_CHANNEL_FLAGS` (illustrative, noted in ``notes``). ``compare_path``: an
@@ -756,6 +805,12 @@ def plan_report(objective: str = "awareness", budget: float = 250_000.0, exclude
     """
     check_lang(lang)
     notes = []
+    if isinstance(data, dict):  # a portfolio (e.g. synthetic.generate() / synthetic.read())
+        if flags is None and data.get("plan_lines") is not None:
+            flags = channel_flags(data["plan_lines"])
+            notes.append("Parts communautaires / géants du Web par canal : tirées des plans médias passés."
+                         if lang == "fr" else "Community / web-giant shares per channel: from past media plans.")
+        data = data.get("media_mix")
     if data is None:
         from .synthetic.media_mix import simulate_media_mix
 
@@ -768,6 +823,8 @@ def plan_report(objective: str = "awareness", budget: float = 250_000.0, exclude
         flags = DEFAULT_CHANNEL_FLAGS
         notes.append("Parts communautaires / géants du Web par canal : valeurs indicatives par défaut."
                      if lang == "fr" else "Community / web-giant shares per channel: illustrative defaults.")
+    if isinstance(exclude, str):  # "tv,radio" from a command line
+        exclude = [e.strip() for e in exclude.split(",") if e.strip()]
     cons = Constraints(exclude=list(exclude or []), min_share=dict(min_share or {}),
                        max_share=dict(max_share or {}), flags=flags)
     plan = optimize(model, float(budget), objective, cons, weeks=weeks, seed=seed)

@@ -217,3 +217,14 @@ def test_plan_from_cli_defaults_on_shipped_synthetic_series():
     assert t["amount"] @ flags["community"] >= 0.04 * 250_000 - 1e-3
     assert comp is None
     assert "250\u00a0000" in planning.render_text(plan)
+
+
+def test_constraint_broken_by_unconstrained_optimum_is_costed():
+    model = _model(4)
+    spec = {"min_share": {"community": 0.12}, "flags": FLAGS}
+    res = planning.optimize(model, B, None, spec, weeks=WEEKS)
+    un = res.table["unconstrained_amount"].to_numpy() @ FLAGS["community"].to_numpy()
+    assert un < 0.12 * B  # the unconstrained optimum breaks the community minimum
+    row = res.binding.set_index("constraint").loc["min share community >= 12.0%"]
+    assert row["cost"] == pytest.approx(res.unconstrained_total["outcome"] - res.total["outcome"], rel=1e-4)
+    assert row["cost"] > 0
