@@ -455,6 +455,10 @@ def _effects(X: np.ndarray, params: np.ndarray, saturation: str) -> np.ndarray:
 
 def _ci(draws: np.ndarray, level: float, axis: int = 0):
     a = (1 - level) / 2
+    draws = np.asarray(draws, float)
+    if draws.shape[axis] == 0:  # no bootstrap: no interval
+        nan = np.full(np.delete(draws.shape, axis), np.nan)
+        return (nan, nan.copy()) if nan.ndim else (np.nan, np.nan)
     return np.quantile(draws, a, axis=axis), np.quantile(draws, 1 - a, axis=axis)
 
 
@@ -762,6 +766,8 @@ def fit_media_mix(df: pd.DataFrame, *, date_col: str = "date", kpi_col: str = "o
     the name). A channel whose spend never varies is not identifiable: it is left out of
     the fit and reported with NaN estimates.
     """
+    if not (isinstance(n_boot, int) and n_boot >= 0):
+        raise ValueError(f"n_boot must be a whole number >= 0 (0 = no intervals), not {n_boot!r}.")
     if adstock != "geometric":
         raise ValueError(f"adstock must be 'geometric', not {adstock!r}.")
     if saturation not in ("hill", "logistic"):

@@ -165,13 +165,24 @@ def _flag_matrix(cons: Constraints, channels, excluded_outlets) -> pd.DataFrame 
     return f.reindex(channels).fillna(0.0)
 
 
+def _money(x: float, lang: str, decimals: int = 0) -> str:
+    """Fast whole-dollar formatting for constraint names (same output as report.fmt.money)."""
+    txt = f"{x:,.0f}"
+    return f"${txt}" if lang == "en" else txt.replace(",", "\u00a0") + "\u00a0$"
+
+
+def _pct(x: float, lang: str) -> str:
+    """Fast one-decimal percent for constraint names (same output as report.fmt.percent)."""
+    return f"{100 * x:.1f}%" if lang == "en" else f"{100 * x:.1f}".replace(".", ",") + "\u00a0%"
+
+
 def _rows(model: MediaMix, cons: Constraints, budget: float, user: bool = True) -> list[_Row]:
     """Translate constraints into named linear rows lo <= a @ x <= hi (x in CAD)."""
     ch = model.channels
     C = len(ch)
     idx = {c: i for i, c in enumerate(ch)}
     e = np.eye(C)
-    rows = [_Row(f"total budget = {fmt.money(budget, 'en', 0)}", f"budget total = {fmt.money(budget, 'fr', 0)}",
+    rows = [_Row(f"total budget = {_money(budget, 'en', 0)}", f"budget total = {_money(budget, 'fr', 0)}",
                  np.ones(C), budget, budget, user=False)]
     for c in ch:
         if not model.identifiable[c]:
@@ -212,16 +223,16 @@ def _rows(model: MediaMix, cons: Constraints, budget: float, user: bool = True) 
                                  e[idx[c]], 0.0, 0.0))
     for c, v in cons.fixed.items():
         i = chan(c, "fixed")
-        rows.append(_Row(f"fixed {c} = {fmt.money(v, 'en', 0)}", f"{label('channel', c, 'fr')} fixé à {fmt.money(v, 'fr', 0)}",
+        rows.append(_Row(f"fixed {c} = {_money(v, 'en', 0)}", f"{label('channel', c, 'fr')} fixé à {_money(v, 'fr', 0)}",
                          e[i], float(v), float(v)))
     for c, v in cons.min_spend.items():
         i = chan(c, "min_spend")
-        rows.append(_Row(f"minimum {c} >= {fmt.money(v, 'en', 0)}",
-                         f"minimum {label('channel', c, 'fr')} >= {fmt.money(v, 'fr', 0)}", e[i], float(v), np.inf))
+        rows.append(_Row(f"minimum {c} >= {_money(v, 'en', 0)}",
+                         f"minimum {label('channel', c, 'fr')} >= {_money(v, 'fr', 0)}", e[i], float(v), np.inf))
     for c, v in cons.max_spend.items():
         i = chan(c, "max_spend")
-        rows.append(_Row(f"maximum {c} <= {fmt.money(v, 'en', 0)}",
-                         f"maximum {label('channel', c, 'fr')} <= {fmt.money(v, 'fr', 0)}", e[i], 0.0, float(v)))
+        rows.append(_Row(f"maximum {c} <= {_money(v, 'en', 0)}",
+                         f"maximum {label('channel', c, 'fr')} <= {_money(v, 'fr', 0)}", e[i], 0.0, float(v)))
     for sense, spec in (("min", cons.min_share), ("max", cons.max_share)):
         for key, share in spec.items():
             share = float(share)
@@ -246,8 +257,8 @@ def _rows(model: MediaMix, cons: Constraints, budget: float, user: bool = True) 
                 fr_ = GROUP_LABELS[code][0] if kind == "group" else f"langue {label('language', code, 'fr')}"
             lo, hi = (share * budget, np.inf) if sense == "min" else (0.0, share * budget)
             op = ">=" if sense == "min" else "<="
-            rows.append(_Row(f"{sense} share {en} {op} {fmt.percent(share, 'en')}",
-                             f"part {'minimale' if sense == 'min' else 'maximale'} {fr_} {op} {fmt.percent(share, 'fr')}",
+            rows.append(_Row(f"{sense} share {en} {op} {_pct(share, 'en')}",
+                             f"part {'minimale' if sense == 'min' else 'maximale'} {fr_} {op} {_pct(share, 'fr')}",
                              a, lo, hi))
     return rows
 
@@ -472,7 +483,7 @@ def optimize(model, budget: float, objective: str | None = None, constraints=Non
                    and not (r.lo - tol <= float(r.a @ x_un) <= r.hi + tol)]
     for r in candidates:
         others = [q for q in rows if q is not r]
-        _, v2 = _solve(model, others, budget, weeks, rng, max(2, n_starts // 2), x_extra=[x, x_un])
+        _, v2 = _solve(model, others, budget, weeks, rng, 2, x_extra=[x, x_un])
         binding.append({"constraint": r.name, "constraint_fr": r.name_fr, "cost": max(0.0, v2 - v),
                         "cost_share": max(0.0, v2 - v) / v2 if v2 > 0 else np.nan})
     binding = pd.DataFrame(binding, columns=["constraint", "constraint_fr", "cost", "cost_share"])
