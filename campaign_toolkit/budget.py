@@ -17,7 +17,7 @@ conversions, site visits).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -28,7 +28,7 @@ from scipy.signal import lfilter
 from . import metrics
 from .report import fmt
 from .results import Result
-from .schema import CHANNELS, OBJECTIVE_KPIS, OBJECTIVES, check_lang, label
+from .schema import OBJECTIVE_KPIS, OBJECTIVES, check_lang, label
 from .synthetic.media_mix import geometric_adstock, hill
 
 # Outcome column of the delivery table modelled for each objective.

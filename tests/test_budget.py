@@ -219,3 +219,16 @@ def test_simulator_is_seeded_and_truth_is_json():
     p = ta["params"]["radio"]
     eff = p["beta"] * hill(geometric_adstock(a["spend_radio"].to_numpy(), p["decay"]), p["half_saturation"], p["shape"])
     assert eff.sum() == pytest.approx(ta["contributions"]["radio"])
+
+
+def test_logistic_saturation_recovers_planted_contributions():
+    # 4 channels x 156 weeks, logistic curves planted, noise sd 50, 40 resamples
+    df, truth = simulate_media_mix(4, 156, seed=1, noise_sd=50.0, saturation="logistic")
+    m = budget.fit_media_mix(df, control_cols=["holiday"], saturation="logistic", n_boot=40, seed=0)
+    c = m.contributions.set_index("channel")
+    true = pd.Series(truth["contributions"])
+    assert ((c["contribution"] / true - 1).abs() < 0.10).all()
+    assert ((c["ci_low"] <= true) & (true <= c["ci_high"])).sum() >= 3
+    p = truth["params"]["search"]
+    fitted = m.channel_params.set_index("channel").loc["search"]
+    assert fitted["decay"] == pytest.approx(p["decay"], abs=0.15)

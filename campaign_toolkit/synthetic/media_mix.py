@@ -45,7 +45,7 @@ def _flighting(rng: np.random.Generator, n_weeks: int, p_on: float = 0.55) -> np
 
 def simulate_media_mix(n_channels: int = 8, n_weeks: int = 156, *, seed: int = 0,
                        channels=None, start: str = "2023-01-02", noise_sd: float = 100.0,
-                       base: float = 10_000.0) -> tuple[pd.DataFrame, dict]:
+                       base: float = 10_000.0, saturation: str = "hill") -> tuple[pd.DataFrame, dict]:
     """Simulate a weekly series of media spend and an outcome from planted curves.
 
     Returns ``(df, truth)``:
@@ -60,7 +60,11 @@ def simulate_media_mix(n_channels: int = 8, n_weeks: int = 156, *, seed: int = 0
       effect), ``baseline`` settings, ``seed`` and ``n_weeks``.
 
     ``channels`` defaults to the first ``n_channels`` of :data:`DEFAULT_CHANNELS`.
+    ``saturation="logistic"`` plants ``beta * tanh(a / (2 * half_saturation))`` instead
+    of the Hill curve (``shape`` is then unused).
     """
+    if saturation not in ("hill", "logistic"):
+        raise ValueError(f"saturation must be 'hill' or 'logistic', not {saturation!r}.")
     if channels is None:
         if not 1 <= n_channels <= len(DEFAULT_CHANNELS):
             raise ValueError(f"n_channels must be between 1 and {len(DEFAULT_CHANNELS)} "
@@ -85,9 +89,12 @@ def simulate_media_mix(n_channels: int = 8, n_weeks: int = 156, *, seed: int = 0
         on = _flighting(rng, n_weeks)
         X[:, c] = np.where(on, level[c] * rng.lognormal(0.0, 0.7, n_weeks), 0.0).round(2)
 
-    effects = np.column_stack([
-        beta[c] * hill(geometric_adstock(X[:, c], decay[c]), half_sat[c], shape[c]) for c in range(C)
-    ])
+    def curve(a, c):
+        if saturation == "hill":
+            return beta[c] * hill(a, half_sat[c], shape[c])
+        return beta[c] * np.tanh(np.maximum(a, 0.0) / (2.0 * half_sat[c]))
+
+    effects = np.column_stack([curve(geometric_adstock(X[:, c], decay[c]), c) for c in range(C)])
     trend_total = 0.08 * base
     season = 0.06 * base * np.sin(2 * np.pi * t / 52.18) + 0.03 * base * np.cos(4 * np.pi * t / 52.18)
     holiday = np.isin(dates.isocalendar().week.to_numpy(), [1, 26, 27, 36, 52]).astype(int)
@@ -105,7 +112,7 @@ def simulate_media_mix(n_channels: int = 8, n_weeks: int = 156, *, seed: int = 0
     for c, ch in enumerate(channels):
         grid = np.linspace(0.0, 3.0 * level[c], 31)
         curves[ch] = {"weekly_spend": grid.round(2).tolist(),
-                      "weekly_effect": (beta[c] * hill(grid, half_sat[c], shape[c])).tolist()}
+                      "weekly_effect": curve(grid, c).tolist()}
     truth = {
         "seed": int(seed),
         "n_weeks": int(n_weeks),
@@ -113,7 +120,8 @@ def simulate_media_mix(n_channels: int = 8, n_weeks: int = 156, *, seed: int = 0
         "spend_columns": [f"spend_{ch}" for ch in channels],
         "kpi_col": "outcome",
         "adstock": "geometric (normalised: a_t = (1 - decay) x_t + decay a_{t-1})",
-        "saturation": "hill: beta * a^shape / (a^shape + half_saturation^shape)",
+        "saturation": ("hill: beta * a^shape / (a^shape + half_saturation^shape)" if saturation == "hill"
+                       else "logistic: beta * tanh(a / (2 half_saturation))"),
         "params": {ch: {"decay": float(decay[c]), "half_saturation": float(half_sat[c]),
                         "shape": float(shape[c]), "beta": float(beta[c])}
                    for c, ch in enumerate(channels)},
