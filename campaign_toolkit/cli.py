@@ -58,6 +58,47 @@ def _cmd_ingest(args) -> int:
     return 0
 
 
+def _shares(items: list[str], option: str) -> dict[str, float]:
+    """Parse ``["community=0.04", "web_giant=0.5"]`` into a dict; refuse malformed items."""
+    out = {}
+    for item in items or []:
+        name, sep, value = item.partition("=")
+        try:
+            out[name.strip()] = float(value.replace(",", "."))
+        except ValueError:
+            sep = ""
+        if not sep or not name.strip():
+            raise ValueError(f"{option} expects NAME=SHARE such as community=0.04, not {item!r}.")
+    return out
+
+
+def _cmd_plan(args) -> int:
+    from . import planning
+    from .report import runner
+    from .warehouse import Warehouse
+
+    params = {"objective": args.objective, "budget": float(args.budget),
+              "exclude": [e for x in args.exclude or [] for e in x.split(",") if e],
+              "min_share": _shares(args.min_share, "--min-share"), "max_share": _shares(args.max_share, "--max-share"),
+              "compare_path": args.compare or "", "lang": args.lang, "seed": args.seed,
+              "warehouse": args.warehouse or ""}
+    runner.validate_parameters("media_plan", params)
+    with Warehouse.open(args.warehouse or None) as wh:
+        data = wh.planning_inputs()
+    plan, comparison = planning.plan_from_cli(params["objective"], params["budget"], params["exclude"],
+                                              params["min_share"], params["max_share"], params["compare_path"],
+                                              params["seed"], params["lang"], data=data)
+    print(planning.render_text(plan, comparison, args.lang))
+    if args.no_report:
+        return 0
+    res = runner.run_plan_report(params, out_dir=args.out)
+    if not res.ok:
+        print(f"FAILED media plan report: {res.error}", file=sys.stderr)
+        return 1
+    print(f"\nReport: {res.html}")
+    return 0
+
+
 def _cmd_list(args) -> int:
     from .warehouse import Warehouse
 
@@ -126,6 +167,20 @@ def build_parser() -> argparse.ArgumentParser:
     ing.add_argument("--quarantine-dir", default="", help="where to write <file>.<table>.quarantine.csv")
     ing.add_argument("--lang", choices=["fr", "en"], default="fr")
     ing.set_defaults(func=_cmd_ingest)
+
+    pl = sub.add_parser("plan", help="propose a media plan under constraints (and compare an agency's)")
+    pl.add_argument("--objective", required=True, choices=list(schema.OBJECTIVES))
+    pl.add_argument("--budget", required=True, type=float, help="CAD over the flight")
+    pl.add_argument("--exclude", nargs="+", metavar="MEDIUM", help="channels or outlets to avoid")
+    pl.add_argument("--min-share", nargs="+", metavar="NAME=SHARE", help="e.g. community=0.04 search=0.1")
+    pl.add_argument("--max-share", nargs="+", metavar="NAME=SHARE", help="e.g. web_giant=0.5")
+    pl.add_argument("--compare", default="", help="an agency's plan (CSV or Excel: channel, spend)")
+    pl.add_argument("--lang", choices=["fr", "en"], default="fr")
+    pl.add_argument("--seed", type=int, default=0)
+    pl.add_argument("--warehouse", default="")
+    pl.add_argument("--out", default=str(REPORTS_DIR))
+    pl.add_argument("--no-report", action="store_true", help="print the plan only")
+    pl.set_defaults(func=_cmd_plan)
 
     ls = sub.add_parser("list", help="list the campaigns of the warehouse")
     ls.add_argument("--warehouse", default="")

@@ -828,6 +828,12 @@ def plan_report(objective: str = "awareness", budget: float = 250_000.0, exclude
         data, _ = simulate_media_mix()
         notes.append("Données : série média synthétique (156 semaines)." if lang == "fr"
                      else "Data: synthetic media series (156 weeks).")
+    if "objective" in data.columns:  # one series per objective (the shipped portfolio, the warehouse)
+        series = data[data["objective"] == objective].drop(columns="objective").reset_index(drop=True)
+        if series.empty:
+            raise ValueError(f"No media-mix series for objective {objective!r}; the data has "
+                             f"{sorted(data['objective'].unique())}.")
+        data = series
     controls = [c for c in ("holiday",) if c in data.columns]
     model = fit_media_mix(data, control_cols=controls, seed=seed, n_boot=n_boot, objective=objective)
     if flags is None:
@@ -850,9 +856,12 @@ def plan_report(objective: str = "awareness", budget: float = 250_000.0, exclude
 
 
 def plan_from_cli(objective: str, budget: float, exclude=(), min_share=None, max_share=None,
-                  compare_path: str = "", seed: int = 0, lang: str = "fr"):
-    """Entry point of ``campaign-toolkit plan``: returns ``(plan_result, comparison_or_None)``."""
-    rep = plan_report(objective, budget, exclude, min_share, max_share, compare_path, lang, seed)
+                  compare_path: str = "", seed: int = 0, lang: str = "fr", *, data=None):
+    """Entry point of ``campaign-toolkit plan``: returns ``(plan_result, comparison_or_None)``.
+
+    ``data``: as for :func:`plan_report` (the CLI passes the warehouse's planning inputs).
+    """
+    rep = plan_report(objective, budget, exclude, min_share, max_share, compare_path, lang, seed, data=data)
     return rep.plan, rep.comparison
 
 

@@ -232,6 +232,13 @@ class Warehouse:
             agency_plans=part("agency_plans", "plan_id, channel"),
         )
 
+    def planning_inputs(self) -> dict[str, pd.DataFrame]:
+        """Return what media planning needs: the weekly ``media_mix`` series and ``plan_lines``."""
+        if "media_mix" not in self.tables():
+            raise WarehouseError(f"Warehouse {self.path} has no media_mix table (weekly spend and outcome "
+                                 f"series). {_rebuild_hint(self.path)}")
+        return {"media_mix": self.table("media_mix"), "plan_lines": self.table("plan_lines")}
+
     def history(self, objective: str | None = None) -> dict[str, pd.DataFrame]:
         """Return campaigns, plan_lines and delivery of every campaign (of one objective)."""
         where, params = ("WHERE c.objective = ?", [objective]) if objective else ("", [])

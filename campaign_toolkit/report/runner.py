@@ -52,11 +52,21 @@ class ParameterError(ValueError):
 
 @dataclass(frozen=True)
 class Param:
-    """One declared notebook parameter: its Python type and a check of its value."""
+    """One declared notebook parameter: its Python type(s) and what it means."""
 
     name: str
-    type: type
+    type: type | tuple
     help: str
+
+    def accepts(self, value) -> bool:
+        """True if ``value`` has the declared type (bools are not numbers here)."""
+        types = self.type if isinstance(self.type, tuple) else (self.type,)
+        return isinstance(value, types) and not (isinstance(value, bool) and bool not in types)
+
+    @property
+    def type_name(self) -> str:
+        types = self.type if isinstance(self.type, tuple) else (self.type,)
+        return " or ".join(t.__name__ for t in types)
 
 
 PARAMETERS: dict[str, dict[str, Param]] = {
@@ -65,6 +75,17 @@ PARAMETERS: dict[str, dict[str, Param]] = {
         "warehouse": Param("warehouse", str, "path to the DuckDB warehouse; '' = data/warehouse.duckdb"),
         "lang": Param("lang", str, "'fr' (default) or 'en'"),
         "as_of": Param("as_of", str, "ISO date bounding the delivery shown; '' = the data's as-of date"),
+    },
+    "media_plan": {
+        "objective": Param("objective", str, "awareness, consideration or action"),
+        "budget": Param("budget", (float, int), "budget in CAD over the flight"),
+        "exclude": Param("exclude", list, "channels or outlets to avoid"),
+        "min_share": Param("min_share", dict, "{key: minimum share 0-1}"),
+        "max_share": Param("max_share", dict, "{key: maximum share 0-1}"),
+        "compare_path": Param("compare_path", str, "agency plan file (CSV or Excel); '' = none"),
+        "lang": Param("lang", str, "'fr' (default) or 'en'"),
+        "seed": Param("seed", int, "bootstrap seed"),
+        "warehouse": Param("warehouse", str, "path to the DuckDB warehouse; '' = data/warehouse.duckdb"),
     },
     "portfolio_overview": {
         "warehouse": Param("warehouse", str, "path to the DuckDB warehouse; '' = data/warehouse.duckdb"),
@@ -87,8 +108,8 @@ def validate_parameters(notebook: str, params: dict) -> dict:
     for k, v in params.items():
         if k not in spec:
             problems.append(f"unknown parameter {k!r} (valid: {', '.join(spec)})")
-        elif not isinstance(v, spec[k].type) or isinstance(v, bool) and spec[k].type is not bool:
-            problems.append(f"parameter {k!r} must be {spec[k].type.__name__}, not {type(v).__name__} ({v!r})")
+        elif not spec[k].accepts(v):
+            problems.append(f"parameter {k!r} must be {spec[k].type_name}, not {type(v).__name__} ({v!r})")
     if not problems:
         if "campaign_id" in params:
             try:
@@ -102,9 +123,29 @@ def validate_parameters(notebook: str, params: dict) -> dict:
                 pd.Timestamp(params["as_of"])
             except (ValueError, TypeError):
                 problems.append(f"parameter 'as_of' must be an ISO date such as 2026-11-30, not {params['as_of']!r}")
+        problems += _plan_problems(params) if notebook == "media_plan" else []
     if problems:
         raise ParameterError(f"Invalid parameters for {notebook}.ipynb: " + "; ".join(problems) + ".")
     return params
+
+
+def _plan_problems(params: dict) -> list[str]:
+    """Value checks of the media_plan parameters (types are already checked)."""
+    problems = []
+    if "objective" in params and params["objective"] not in schema.OBJECTIVES:
+        problems.append(f"objective must be one of {', '.join(schema.OBJECTIVES)}, not {params['objective']!r}")
+    if "budget" in params and not params["budget"] > 0:
+        problems.append(f"budget must be a positive amount in CAD, not {params['budget']!r}")
+    if any(not isinstance(x, str) for x in params.get("exclude", [])):
+        problems.append("exclude must be a list of channel or outlet names")
+    for key in ("min_share", "max_share"):
+        for name, share in params.get(key, {}).items():
+            if not isinstance(name, str) or isinstance(share, bool) or not isinstance(share, int | float) \
+                    or not 0 <= share <= 1:
+                problems.append(f"{key} maps names to shares between 0 and 1; {name!r}: {share!r} is not one")
+    if params.get("compare_path") and not Path(params["compare_path"]).is_file():
+        problems.append(f"compare_path {params['compare_path']!r} is not a file")
+    return problems
 
 
 def check_kernel(kernel_name: str = KERNEL_NAME) -> None:
@@ -190,6 +231,35 @@ def run_campaign_report(campaign_id: str, *, warehouse: str = "", lang: str = "f
         error_path.write_text(msg + "\n", encoding="utf-8")
         return ReportOutcome(campaign_id, lang, False, "", str(nb_path) if nb_path.exists() else "",
                              time.perf_counter() - start, error=msg, parameters=params)
+
+
+def run_plan_report(params: dict, *, out_dir: str | Path = REPORTS_DIR,
+                    kernel_name: str = KERNEL_NAME) -> ReportOutcome:
+    """Execute notebooks/media_plan.ipynb and export ``<out_dir>/plans/plan_<objective>_<lang>.html``.
+
+    Raises on invalid parameters; execution errors are returned in the outcome.
+    """
+    from ..warehouse import Warehouse
+    from .text import t
+
+    full = {"exclude": [], "min_share": {}, "max_share": {}, "compare_path": "", "lang": "fr", "seed": 0,
+            "warehouse": "", **params}
+    full = validate_parameters("media_plan", full)
+    if full["compare_path"]:
+        full["compare_path"] = str(Path(full["compare_path"]).resolve())  # the kernel runs in notebooks/
+    lang = full["lang"]
+    html_path = Path(out_dir) / "plans" / f"plan_{full['objective']}_{lang}.html"
+    start = time.perf_counter()
+    try:
+        with Warehouse.open(full["warehouse"] or None) as wh:
+            meta = wh.meta()
+        _execute("media_plan", full, html_path, t("media_plan", lang), lang, meta, kernel_name)
+        return ReportOutcome("(plan)", lang, True, str(html_path), str(html_path.with_suffix(".ipynb")),
+                             time.perf_counter() - start, parameters=full)
+    except Exception as err:  # noqa: BLE001
+        html_path.unlink(missing_ok=True)
+        return ReportOutcome("(plan)", lang, False, error=_short_error(err), parameters=full,
+                             seconds=time.perf_counter() - start)
 
 
 PORTFOLIO_ID = "(portfolio)"  # not a valid campaign id, so it never collides with one

@@ -110,6 +110,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "web_giants": ("Géants du web", "Web giants"),
     "kpis_by_objective": ("Indicateurs par objectif et par exercice", "KPIs by objective and fiscal year"),
     "portfolio": ("Vue d'ensemble du portefeuille", "Portfolio overview"),
+    "media_plan": ("Plan média proposé", "Proposed media plan"),
     "provenance": ("Provenance du rapport", "What this report was built from"),
     "toolkit_version": ("Version de campaign_toolkit", "campaign_toolkit version"),
     "data_source": ("Source des données", "Data source"),

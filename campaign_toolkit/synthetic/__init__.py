@@ -156,8 +156,9 @@ class Config:
     fiscal_years: tuple[int, ...] = FISCAL_YEARS
     campaigns_per_year: int = 40
     as_of: pd.Timestamp = AS_OF
-    journeys_per_campaign: int = 20_000
+    journeys_per_campaign: int = 5_000
     cells_per_line: int = CELLS_PER_LINE
+    media_mix_weeks: int = 156
 
 
 def _fiscal_label(fy: int) -> str:
@@ -403,6 +404,25 @@ def _agency_plans(rng: np.random.Generator, campaigns: pd.DataFrame, lines: pd.D
     return pd.DataFrame(rows, columns=list(schema.SCHEMAS["agency_plans"].columns))
 
 
+def _media_mix(rng: np.random.Generator, cfg: Config) -> tuple[pd.DataFrame, dict]:
+    """One weekly series per objective (3 fiscal years of weeks) from planted response curves."""
+    from .media_mix import simulate_media_mix
+
+    frames, truth = [], {}
+    start = pd.Timestamp(f"{cfg.fiscal_years[0]}-04-01")
+    start = start + pd.Timedelta(days=(7 - start.weekday()) % 7)  # first Monday of the fiscal year
+    for objective in OBJECTIVES_ORDER:
+        df, tr = simulate_media_mix(seed=int(rng.integers(2**31 - 1)), start=str(start.date()),
+                                    n_weeks=cfg.media_mix_weeks)
+        df.insert(0, "objective", objective)
+        frames.append(df)
+        truth[objective] = tr
+    return pd.concat(frames, ignore_index=True), truth
+
+
+OBJECTIVES_ORDER = ("awareness", "consideration", "action")
+
+
 def generate(seed: int = DEFAULT_SEED, *, config: Config | None = None) -> tuple[Dataset, dict]:
     """Generate the synthetic portfolio and its planted truth.
 
@@ -417,6 +437,7 @@ def generate(seed: int = DEFAULT_SEED, *, config: Config | None = None) -> tuple
     delivery, effects = _delivery(rng, campaigns, lines, cfg)
     lift_tests, lift_truth = _lift_tests(rng, campaigns)
     agency = _agency_plans(rng, campaigns, lines)
+    media_mix, mm_truth = _media_mix(rng, cfg)
     data = Dataset(
         campaigns=campaigns,
         plan_lines=lines,
@@ -426,6 +447,7 @@ def generate(seed: int = DEFAULT_SEED, *, config: Config | None = None) -> tuple
     )
     for name in list(data):
         data[name] = schema.validate(name, data[name])
+    data["media_mix"] = media_mix
     truth = {
         "seed": seed,
         "as_of": str(cfg.as_of.date()),
@@ -434,6 +456,7 @@ def generate(seed: int = DEFAULT_SEED, *, config: Config | None = None) -> tuple
                      "campaign_effects": effects},
         "simpson": _simpson_truth(delivery),
         "lift_tests": lift_truth,
+        "media_mix": mm_truth,
     }
     return data, truth
 
