@@ -41,11 +41,11 @@ CHANNELS: dict[str, Channel] = {
         Channel("programmatic_display", "Affichage programmatique", "Programmatic display", True, False, True),
         Channel("ctv", "Télé connectée", "Connected TV", True, True, False),
         Channel("audio_streaming", "Audio en continu", "Audio streaming", True, False, False),
-        Channel("tv", "Télévision", "Television", False, True, False),
+        Channel("tv", "Télévision", "Television", False, False, False),
         Channel("radio", "Radio", "Radio", False, False, False),
         Channel("print", "Imprimé", "Print", False, False, False),
         Channel("ooh", "Affichage extérieur", "Out-of-home", False, False, False),
-        Channel("cinema", "Cinéma", "Cinema", False, True, False),
+        Channel("cinema", "Cinéma", "Cinema", False, False, False),
     ]
 }
 
