@@ -670,25 +670,42 @@ def _removal_solve(chain: _Chain, cell_counts: np.ndarray) -> tuple[float, np.nd
 
 
 def _allocate(ep: EncodedPaths, re: np.ndarray, weights: np.ndarray, allocation: str,
-              pairs: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
+              pairs: _Pairs | None = None) -> np.ndarray:
     """Split ``weights`` (conversions or value per path) among channels by removal effects."""
     k = len(ep.channels)
     total = weights.sum()
     if allocation == "global":
         s = re.sum()
         return total * re / s if s > 0 else np.full(k, total / k)
-    pid_u, code_u = pairs
-    r = re[code_u]
-    denom = np.bincount(pid_u, weights=r, minlength=ep.n_paths)
-    cnt = np.bincount(pid_u, minlength=ep.n_paths)
-    share = np.where(denom[pid_u] > 0, r / np.where(denom[pid_u] > 0, denom[pid_u], 1.0), 1.0 / cnt[pid_u])
-    return np.bincount(code_u, weights=weights[pid_u] * share, minlength=k)
+    r = re[pairs.code]
+    denom = np.bincount(pairs.pid_local, weights=r, minlength=pairs.n_local)[pairs.pid_local]
+    share = np.divide(r, denom, out=pairs.equal.copy(), where=denom > 0)
+    return np.bincount(pairs.code, weights=weights[pairs.pid] * share, minlength=k)
 
 
-def _distinct_pairs(ep: EncodedPaths) -> tuple[np.ndarray, np.ndarray]:
+@dataclass
+class _Pairs:
+    """Distinct (path, channel) pairs of the paths that carry conversions or value."""
+
+    pid: np.ndarray  # path index
+    code: np.ndarray  # channel code
+    pid_local: np.ndarray  # compact path index among the paths kept
+    n_local: int
+    equal: np.ndarray  # 1 / number of distinct channels of the path (fallback share)
+
+
+def _distinct_pairs(ep: EncodedPaths) -> _Pairs:
     k = len(ep.channels)
     key = np.unique(ep.path_index().astype(np.int64) * k + ep.codes)
-    return key // k, (key % k).astype(np.int64)
+    pid, code = key // k, (key % k).astype(np.int64)
+    carry = ep.conversions > 0
+    if ep.value is not None:
+        carry |= ep.value > 0
+    keep = carry[pid]
+    pid, code = pid[keep], code[keep]
+    uniq, local = np.unique(pid, return_inverse=True)
+    cnt = np.bincount(local, minlength=len(uniq))
+    return _Pairs(pid, code, local, len(uniq), 1.0 / cnt[local])
 
 
 def markov(paths, *, path_col: str = "path", conv_col: str = "conversions", null_col: str | None = "nulls",
@@ -776,30 +793,38 @@ def markov(paths, *, path_col: str = "path", conv_col: str = "conversions", null
 
 
 def _bootstrap(ep: EncodedPaths, chain: _Chain, n_boot: int, allocation: str, pairs, seed) -> dict:
+    """Resample journeys ``n_boot`` times (multinomial over each path's converting and
+    non-converting journeys) and recompute removal effects and credits exactly."""
+    import scipy.sparse as sp
+
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
     n = ep.n_paths
     mass = np.concatenate([ep.conversions, ep.nulls])
     n_j = int(round(mass.sum()))
-    prob = mass / mass.sum()
+    # only categories with mass can be drawn: draw over those, scatter back
+    live = np.flatnonzero(mass > 0)
+    prob = mass[live] / mass[live].sum()
+    m_all = sp.hstack([chain.m_conv, chain.m_null]).tocsc()[:, live].tocsr()
+    conv_live = live < n
     k = len(ep.channels)
     out = {"conversions": np.empty((n_boot, k)), "removal_effect": np.empty((n_boot, k))}
     has_value = ep.value is not None
     if has_value:
         out["value"] = np.empty((n_boot, k))
         val_per_conv = np.divide(ep.value, ep.conversions, out=np.zeros(n), where=ep.conversions > 0)
-    chunk = max(1, min(n_boot, 20_000_000 // max(2 * n, 1)))
+    chunk = max(1, min(n_boot, 10_000_000 // max(len(live), 1)))
+    cb = np.zeros(n)
     for b0 in range(0, n_boot, chunk):
         draws = rng.multinomial(n_j, prob, size=min(chunk, n_boot - b0)).astype(float)
-        cb, nb = draws[:, :n].T, draws[:, n:].T
-        cell_counts = (chain.m_conv @ cb + chain.m_null @ nb).T
+        cell_counts = (m_all @ np.ascontiguousarray(draws.T)).T
         for i in range(draws.shape[0]):
             _, re, _ = _removal_solve(chain, cell_counts[i])
             b = b0 + i
             out["removal_effect"][b] = re
-            cw = np.ascontiguousarray(cb[:, i])
-            out["conversions"][b] = _allocate(ep, re, cw, allocation, pairs)
+            cb[live[conv_live]] = draws[i, conv_live]
+            out["conversions"][b] = _allocate(ep, re, cb, allocation, pairs)
             if has_value:
-                out["value"][b] = _allocate(ep, re, cw * val_per_conv, allocation, pairs)
+                out["value"][b] = _allocate(ep, re, cb * val_per_conv, allocation, pairs)
     return out
 
 
@@ -868,7 +893,8 @@ def shapley(paths, *, path_col: str = "path", conv_col: str = "conversions", nul
                       value_col=value_col, sep=sep)
     total = _require_conversions(ep)
     k = len(ep.channels)
-    pid_u, code_u = _distinct_pairs(ep)
+    key = np.unique(ep.path_index().astype(np.int64) * k + ep.codes)
+    pid_u, code_u = key // k, key % k
     if variant == "simplified":
         cnt = np.bincount(pid_u, minlength=ep.n_paths)[pid_u]
         conv = np.bincount(code_u, weights=ep.conversions[pid_u] / cnt, minlength=k)
@@ -1140,72 +1166,69 @@ def paths_from_touchpoints(touchpoints: pd.DataFrame, conversions: pd.DataFrame,
         raise ValueError("touchpoints have missing user keys, timestamps or channels; drop or fill them.")
     if conversions[[user_col, time_col]].isna().any().any():
         raise ValueError("conversions have missing user keys or timestamps; drop or fill them.")
-    chans = pd.unique(touchpoints[channel_col].astype(str))
-    _check_channel_names([c for c in chans], sep)
+    chans = [str(c) for c in pd.unique(touchpoints[channel_col])]
+    _check_channel_names(chans, sep)
     bad = [c for c in chans if c != c.strip()]
     if bad:
         raise ValueError(f"channel names with surrounding spaces {bad[:5]}; strip them first.")
     if value_col:
         _numeric_column(conversions, value_col)
-    tp = pd.DataFrame({"u": touchpoints[user_col].astype(str),
-                       "ts": pd.to_datetime(touchpoints[time_col]),
-                       "ch": touchpoints[channel_col].astype(str)})
-    cv = pd.DataFrame({"u": conversions[user_col].astype(str),
-                       "ts": pd.to_datetime(conversions[time_col]),
-                       "v": conversions[value_col].astype(float) if value_col else 0.0})
+
+    def q(name: str) -> str:
+        return '"' + str(name).replace('"', '""') + '"'
+
+    sep_sql = sep.replace("'", "''")
+    lb = float(lookback_days) * 86400.0
+    val = f"CAST({q(value_col)} AS DOUBLE)" if value_col else "0.0"
+    sql = f"""
+    WITH c AS (
+        SELECT CAST({q(user_col)} AS VARCHAR) AS u, CAST({q(time_col)} AS TIMESTAMP) AS ts,
+               count(*)::DOUBLE AS n, sum({val})::DOUBLE AS v
+        FROM _ct_cv GROUP BY ALL),
+    t AS (
+        SELECT CAST({q(user_col)} AS VARCHAR) AS u, CAST({q(time_col)} AS TIMESTAMP) AS ts,
+               CAST({q(channel_col)} AS VARCHAR) AS ch FROM _ct_tp),
+    t2 AS (SELECT *, row_number() OVER (PARTITION BY u ORDER BY ts, ch) AS seq FROM t),
+    m AS (SELECT t2.u, t2.ts, t2.ch, t2.seq, c.ts AS cts
+          FROM t2 ASOF LEFT JOIN c ON t2.u = c.u AND c.ts >= t2.ts),
+    nullend AS (SELECT u, max(ts) AS end_ts FROM m WHERE cts IS NULL GROUP BY u),
+    j AS (
+        SELECT m.u, m.ts, m.ch, m.seq, coalesce(m.cts, n.end_ts) AS end_ts, m.cts IS NOT NULL AS conv
+        FROM m LEFT JOIN nullend n ON m.u = n.u AND m.cts IS NULL),
+    w AS (
+        SELECT *, row_number() OVER (PARTITION BY u, end_ts, conv ORDER BY seq DESC) AS back
+        FROM j WHERE epoch(end_ts) - epoch(ts) <= {lb}),
+    paths AS (
+        SELECT u, end_ts, conv,
+               string_agg(ch, '{sep_sql}' ORDER BY seq) AS path,
+               string_agg(CAST(round((epoch(end_ts) - epoch(ts)) / 86400.0, 6) AS VARCHAR),
+                          '{sep_sql}' ORDER BY seq) AS days
+        FROM w WHERE back <= {int(max_path_length)} GROUP BY u, end_ts, conv)
+    SELECT c.u, c.ts AS end_ts, p.path, p.days, c.n AS conversions, 0.0 AS nulls, c.v AS value
+    FROM c LEFT JOIN paths p ON p.conv AND p.u = c.u AND p.end_ts = c.ts
+    UNION ALL
+    SELECT u, end_ts, path, days, 0.0, 1.0, 0.0 FROM paths WHERE NOT conv
+    ORDER BY 1, 2, 6
+    """
     own = con is None
     con = duckdb.connect() if own else con
+    cur = con.cursor()
     try:
-        con.register("_ct_tp", tp)
-        con.register("_ct_cv", cv)
-        lb = float(lookback_days) * 86400.0
-        sql = f"""
-        WITH c AS (
-            SELECT u, ts, count(*)::DOUBLE AS n, sum(v)::DOUBLE AS v FROM _ct_cv GROUP BY u, ts),
-        c2 AS (
-            SELECT *, lag(ts) OVER (PARTITION BY u ORDER BY ts) AS prev_ts FROM c),
-        t AS (SELECT u, ts, ch, row_number() OVER (PARTITION BY u ORDER BY ts, ch) AS seq FROM _ct_tp),
-        m AS (
-            SELECT t.u, t.ts, t.ch, t.seq, c2.ts AS cts
-            FROM t ASOF LEFT JOIN c2 ON t.u = c2.u AND c2.ts >= t.ts),
-        nullend AS (SELECT u, max(ts) AS end_ts FROM m WHERE cts IS NULL GROUP BY u),
-        j AS (
-            SELECT m.u, m.ts, m.ch, m.seq, coalesce(m.cts, n.end_ts) AS end_ts, m.cts IS NOT NULL AS conv
-            FROM m LEFT JOIN nullend n ON m.u = n.u AND m.cts IS NULL),
-        w AS (
-            SELECT *, row_number() OVER (PARTITION BY u, end_ts, conv ORDER BY seq DESC) AS back
-            FROM j WHERE epoch(end_ts) - epoch(ts) <= {lb}),
-        paths AS (
-            SELECT u, end_ts, conv,
-                   string_agg(ch, '{sep.replace("'", "''")}' ORDER BY seq) AS path,
-                   string_agg(CAST(round((epoch(end_ts) - epoch(ts)) / 86400.0, 6) AS VARCHAR),
-                              '{sep.replace("'", "''")}' ORDER BY seq) AS days
-            FROM w WHERE back <= {int(max_path_length)} GROUP BY u, end_ts, conv)
-        SELECT p.path, p.days,
-               CASE WHEN p.conv THEN c.n ELSE 0.0 END AS conversions,
-               CASE WHEN p.conv THEN 0.0 ELSE 1.0 END AS nulls,
-               CASE WHEN p.conv THEN c.v ELSE 0.0 END AS value
-        FROM paths p LEFT JOIN c ON p.conv AND c.u = p.u AND c.ts = p.end_ts
-        ORDER BY p.u, p.end_ts
-        """
-        journeys = con.execute(sql).df()
-        unm = con.execute("""
-            SELECT coalesce(sum(n), 0)::DOUBLE, coalesce(sum(v), 0)::DOUBLE FROM (
-                SELECT u, ts, count(*) AS n, sum(v) AS v FROM _ct_cv GROUP BY u, ts) c
-            WHERE NOT EXISTS (
-                SELECT 1 FROM _ct_tp t WHERE t.u = c.u AND t.ts <= c.ts
-                  AND epoch(c.ts) - epoch(t.ts) <= ?
-                  AND t.ts > coalesce((SELECT max(c0.ts) FROM _ct_cv c0 WHERE c0.u = c.u AND c0.ts < c.ts),
-                                      TIMESTAMP '1677-09-22'))""", [lb]).fetchone()
+        cur.register("_ct_tp", touchpoints)
+        cur.register("_ct_cv", conversions)
+        journeys = cur.execute(sql).df()
     finally:
-        con.unregister("_ct_tp")
-        con.unregister("_ct_cv")
+        cur.close()
         if own:
             con.close()
-    n_unm, v_unm = float(unm[0]), float(unm[1])
+    miss = journeys["path"].isna().to_numpy()
+    n_unm = float(journeys.loc[miss, "conversions"].sum())
+    v_unm = float(journeys.loc[miss, "value"].sum())
+    journeys = journeys.loc[~miss]
     if n_unm > 0:
         if unmatched == "error":
-            raise ValueError(f"{n_unm:g} conversions have no touchpoint in their {lookback_days:g}-day window.")
+            raise ValueError(f"{n_unm:g} conversions have no touchpoint in their {lookback_days:g}-day window; "
+                             "widen lookback_days or use unmatched='drop' / 'direct'.")
         if unmatched == "direct":
             extra = pd.DataFrame({"path": ["direct"], "days": ["0"], "conversions": [n_unm],
                                   "nulls": [0.0], "value": [v_unm]})
@@ -1213,9 +1236,9 @@ def paths_from_touchpoints(touchpoints: pd.DataFrame, conversions: pd.DataFrame,
         else:
             warnings.warn(f"{n_unm:g} conversions (value {v_unm:g}) had no touchpoint in their "
                           f"{lookback_days:g}-day window and were left out of the paths.", stacklevel=2)
-    journeys["path"] = journeys["path"].astype("str")
+    journeys = journeys.assign(path=journeys["path"].astype("str"))
     if aggregate:
-        out = (journeys.groupby("path", sort=True, as_index=False)[["conversions", "nulls", "value"]].sum())
+        out = journeys.groupby("path", sort=True, as_index=False)[["conversions", "nulls", "value"]].sum()
     else:
         out = journeys[["path", "conversions", "nulls", "value", "days"]].reset_index(drop=True)
         out["days"] = out["days"].astype("str")
