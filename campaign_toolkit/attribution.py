@@ -40,7 +40,7 @@ import pandas as pd
 from .results import Result
 
 __all__ = [
-    "EncodedPaths", "encode_paths", "heuristic", "markov", "shapley", "compare",
+    "EncodedPaths", "encode_paths", "aggregate_paths", "collapse_repeats", "heuristic", "markov", "shapley", "compare",
     "paths_from_touchpoints", "report_table", "MarkovResult", "AttributionResult",
     "ComparisonResult", "POSITION_PRESETS",
 ]
@@ -211,7 +211,7 @@ def encode_paths(paths, *, path_col: str = "path", conv_col: str = "conversions"
     writes with ``aggregate=False``).
     """
     if isinstance(paths, EncodedPaths):
-        return paths.check()
+        return aggregate_paths(paths.check())
     if not isinstance(paths, pd.DataFrame):
         raise TypeError(f"paths must be a DataFrame or EncodedPaths, not {type(paths).__name__}.")
     if not isinstance(sep, str) or not sep.strip():
@@ -273,6 +273,43 @@ def _parse_days(col: pd.Series, sep: str, lens: np.ndarray, index) -> np.ndarray
             raise ValueError(f"row {lab}: days must be finite and >= 0, got {txt!r}.")
         out.extend(vals)
     return np.asarray(out, dtype=float)
+
+
+def aggregate_paths(ep: EncodedPaths) -> EncodedPaths:
+    """Merge identical paths (summing conversions, nulls and value); keeps paths with days as they are.
+
+    Each path gets an exact integer key (one base-(K+1) digit per touch, in int64 blocks
+    of touches), so grouping is a sort of integers, not of strings.
+    """
+    if ep.days is not None or ep.n_paths < 2:
+        return ep
+    base = len(ep.channels) + 1
+    per_block = max(1, int(62 // math.log2(base)))
+    pid = ep.path_index()
+    pos = np.arange(len(ep.codes)) - ep.offsets[:-1][pid]
+    block = pos // per_block
+    n_blocks = int(block.max()) + 1
+    powers = np.array([base ** i for i in range(per_block)], dtype=np.int64)
+    digit = (ep.codes.astype(np.int64) + 1) * powers[pos % per_block]
+    seg = pid.astype(np.int64) * n_blocks + block
+    starts = np.flatnonzero(np.r_[True, seg[1:] != seg[:-1]])
+    keys = np.zeros(ep.n_paths * n_blocks, dtype=np.int64)
+    keys[seg[starts]] = np.add.reduceat(digit, starts)
+    if n_blocks == 1:
+        _, first, inv = np.unique(keys, return_index=True, return_inverse=True)
+    else:
+        _, first, inv = np.unique(keys.reshape(ep.n_paths, n_blocks), axis=0, return_index=True,
+                                  return_inverse=True)
+    inv = inv.ravel()
+    n_u = len(first)
+    if n_u == ep.n_paths:
+        return ep
+    lens = ep.lengths[first]
+    offsets = np.concatenate([[0], np.cumsum(lens)]).astype(np.int64)
+    gather = np.repeat(ep.offsets[:-1][first], lens) + (np.arange(offsets[-1]) - np.repeat(offsets[:-1], lens))
+    agg = lambda a: None if a is None else np.bincount(inv, weights=a, minlength=n_u)  # noqa: E731
+    return EncodedPaths(ep.channels, ep.codes[gather], offsets, agg(ep.conversions), agg(ep.nulls),
+                        agg(ep.value), None, ep.nulls_from_zero_rows)
 
 
 def collapse_repeats(ep: EncodedPaths) -> EncodedPaths:
@@ -760,7 +797,7 @@ def markov(paths, *, path_col: str = "path", conv_col: str = "conversions", null
                       value_col=value_col, sep=sep)
     total = _require_conversions(ep)
     if collapse:
-        ep = collapse_repeats(ep)
+        ep = aggregate_paths(collapse_repeats(ep))
     chain = _build_chain(ep, int(order))
     counts = chain.m_conv @ ep.conversions + chain.m_null @ ep.nulls
     base, re, pmat = _removal_solve(chain, counts)
@@ -1177,51 +1214,100 @@ def paths_from_touchpoints(touchpoints: pd.DataFrame, conversions: pd.DataFrame,
     def q(name: str) -> str:
         return '"' + str(name).replace('"', '""') + '"'
 
-    sep_sql = sep.replace("'", "''")
     lb = float(lookback_days) * 86400.0
+    cap = int(max_path_length)
+    base = len(chans) + 1
+    same_key_type = touchpoints[user_col].dtype == conversions[user_col].dtype
+    ukey = (lambda c: q(c)) if same_key_type else (lambda c: f"CAST({q(c)} AS VARCHAR)")
     val = f"CAST({q(value_col)} AS DOUBLE)" if value_col else "0.0"
-    sql = f"""
+    # integer path keys (one base-(K+1) digit per touch) when they fit in a HUGEINT
+    use_keys = aggregate and cap * math.log2(base) < 125
+    common = f"""
     WITH c AS (
-        SELECT CAST({q(user_col)} AS VARCHAR) AS u, CAST({q(time_col)} AS TIMESTAMP) AS ts,
+        SELECT {ukey(user_col)} AS u, CAST({q(time_col)} AS TIMESTAMP) AS ts,
                count(*)::DOUBLE AS n, sum({val})::DOUBLE AS v
         FROM _ct_cv GROUP BY ALL),
     t AS (
-        SELECT CAST({q(user_col)} AS VARCHAR) AS u, CAST({q(time_col)} AS TIMESTAMP) AS ts,
-               CAST({q(channel_col)} AS VARCHAR) AS ch FROM _ct_tp),
-    t2 AS (SELECT *, row_number() OVER (PARTITION BY u ORDER BY ts, ch) AS seq FROM t),
-    m AS (SELECT t2.u, t2.ts, t2.ch, t2.seq, c.ts AS cts
-          FROM t2 ASOF LEFT JOIN c ON t2.u = c.u AND c.ts >= t2.ts),
+        SELECT {ukey(user_col)} AS u, CAST({q(time_col)} AS TIMESTAMP) AS ts, _ct_ch.code, _ct_ch.ch
+        FROM _ct_tp JOIN _ct_ch ON CAST(_ct_tp.{q(channel_col)} AS VARCHAR) = _ct_ch.ch),
+    m AS (SELECT t.u, t.ts, t.code, t.ch, c.ts AS cts
+          FROM t ASOF LEFT JOIN c ON t.u = c.u AND c.ts >= t.ts),
     nullend AS (SELECT u, max(ts) AS end_ts FROM m WHERE cts IS NULL GROUP BY u),
-    j AS (
-        SELECT m.u, m.ts, m.ch, m.seq, coalesce(m.cts, n.end_ts) AS end_ts, m.cts IS NOT NULL AS conv
-        FROM m LEFT JOIN nullend n ON m.u = n.u AND m.cts IS NULL),
     w AS (
-        SELECT *, row_number() OVER (PARTITION BY u, end_ts, conv ORDER BY seq DESC) AS back
-        FROM j WHERE epoch(end_ts) - epoch(ts) <= {lb}),
+        SELECT m.u, m.ts, m.code, m.ch, coalesce(m.cts, n.end_ts) AS end_ts, m.cts IS NOT NULL AS conv
+        FROM m LEFT JOIN nullend n ON m.cts IS NULL AND m.u = n.u
+        WHERE epoch(coalesce(m.cts, n.end_ts)) - epoch(m.ts) <= {lb}),
+    r AS (
+        SELECT *, row_number() OVER (PARTITION BY u, end_ts ORDER BY ts DESC, code DESC) AS back
+        FROM w),
+    """
+    if use_keys:
+        sql = common + f"""
+    k AS (
+        SELECT u, end_ts, conv, sum(r.code::HUGEINT * pw.mult) AS key
+        FROM r JOIN _ct_pw pw USING (back) GROUP BY u, end_ts, conv),
+    j AS (
+        SELECT k.key, c.n AS conversions, 0.0 AS nulls, c.v AS value
+        FROM c LEFT JOIN k ON k.conv AND k.u = c.u AND k.end_ts = c.ts
+        UNION ALL
+        SELECT key, 0.0, 1.0, 0.0 FROM k WHERE NOT conv)
+    SELECT CAST(key AS VARCHAR) AS key, sum(conversions) AS conversions, sum(nulls) AS nulls,
+           sum(value) AS value
+    FROM j GROUP BY key
+    """
+    else:
+        sep_sql = sep.replace("'", "''")
+        sql = common + f"""
     paths AS (
         SELECT u, end_ts, conv,
-               string_agg(ch, '{sep_sql}' ORDER BY seq) AS path,
+               string_agg(ch, '{sep_sql}' ORDER BY back DESC) AS path,
                string_agg(CAST(round((epoch(end_ts) - epoch(ts)) / 86400.0, 6) AS VARCHAR),
-                          '{sep_sql}' ORDER BY seq) AS days
-        FROM w WHERE back <= {int(max_path_length)} GROUP BY u, end_ts, conv)
+                          '{sep_sql}' ORDER BY back DESC) AS days
+        FROM r WHERE back <= {cap} GROUP BY u, end_ts, conv)
     SELECT c.u, c.ts AS end_ts, p.path, p.days, c.n AS conversions, 0.0 AS nulls, c.v AS value
     FROM c LEFT JOIN paths p ON p.conv AND p.u = c.u AND p.end_ts = c.ts
     UNION ALL
     SELECT u, end_ts, path, days, 0.0, 1.0, 0.0 FROM paths WHERE NOT conv
     ORDER BY 1, 2, 6
     """
+    channels_sorted = sorted(chans)
+    ch_table = pd.DataFrame({"ch": pd.array(channels_sorted, dtype="str"),
+                             "code": np.arange(1, base, dtype=np.int64)})
+    pw_table = pd.DataFrame({"back": np.arange(1, cap + 1, dtype=np.int64),
+                             "mult": [str(base ** i) for i in range(cap)] if use_keys else ""})
     own = con is None
     con = duckdb.connect() if own else con
     cur = con.cursor()
     try:
         cur.register("_ct_tp", touchpoints)
         cur.register("_ct_cv", conversions)
+        cur.register("_ct_ch", ch_table)
+        if use_keys:
+            cur.register("_ct_pw0", pw_table)
+            cur.execute("CREATE TEMP TABLE _ct_pw AS SELECT back, CAST(mult AS HUGEINT) AS mult FROM _ct_pw0")
         journeys = cur.execute(sql).df()
+        if use_keys:
+            cur.execute("DROP TABLE _ct_pw")
     finally:
         cur.close()
         if own:
             con.close()
-    miss = journeys["path"].isna().to_numpy()
+    if use_keys:
+        names = np.array(channels_sorted, dtype=object)
+        miss = journeys["key"].isna().to_numpy()
+        paths = []
+        for key in journeys["key"]:
+            if key is None or key != key:
+                paths.append(None)
+                continue
+            kk, digits = int(key), []
+            while kk:
+                kk, d = divmod(kk, base)
+                digits.append(d - 1)
+            paths.append(sep.join(names[digits[::-1]]))
+        journeys = journeys.assign(path=paths, days="")
+    else:
+        miss = journeys["path"].isna().to_numpy()
     n_unm = float(journeys.loc[miss, "conversions"].sum())
     v_unm = float(journeys.loc[miss, "value"].sum())
     journeys = journeys.loc[~miss]

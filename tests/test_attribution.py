@@ -553,3 +553,27 @@ def test_paths_from_touchpoints_days_and_unmatched_options():
     # u1's first conversion: weights 2**(-25/20), 2**(-5/20)
     w = np.array([2 ** (-25 / 20), 2 ** (-5 / 20)])
     assert credit(td)["social_meta"] == pytest.approx(w[0] / w.sum() + 0.0)
+
+
+def test_aggregate_paths_merges_identical_integer_paths():
+    seqs = [["a", "b"], ["b"], ["a", "b"], ["a", "b", "a"], ["b"]]
+    ep = A.EncodedPaths.from_sequences(seqs, [1, 0, 2, 1, 0.5], [0, 1, 1, 0, 0], [10, 0, 5, 1, 2])
+    agg = A.aggregate_paths(ep)
+    got = {tuple(agg.channels[c] for c in agg.codes[agg.offsets[i]:agg.offsets[i + 1]]):
+           (agg.conversions[i], agg.nulls[i], agg.value[i]) for i in range(agg.n_paths)}
+    assert got == {("a", "b"): (3, 1, 15), ("b",): (0.5, 1, 2), ("a", "b", "a"): (1, 0, 1)}
+    # long paths use several int64 blocks per key (20 channels: 14 touches per block)
+    names = [f"c{i:02d}" for i in range(20)]
+    long = [names * 2, names * 2, names[::-1] * 2]
+    agg2 = A.aggregate_paths(A.EncodedPaths.from_sequences(long, [1, 1, 1]))
+    assert agg2.n_paths == 2 and sorted(agg2.conversions) == [1, 2]
+
+
+def test_touchpoint_key_mode_matches_string_mode():
+    tp, cv = touch_data()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        keyed = A.paths_from_touchpoints(tp, cv, max_path_length=3)
+        rows = A.paths_from_touchpoints(tp, cv, max_path_length=3, aggregate=False)
+    by_str = rows.groupby("path", as_index=False)[["conversions", "nulls", "value"]].sum()
+    pd.testing.assert_frame_equal(keyed.reset_index(drop=True), by_str, check_dtype=False)
