@@ -11,8 +11,9 @@ Journeys come from the seeded simulator (campaign_toolkit.synthetic.journeys). I
 - "strings, aggregated": one row per distinct path (what the warehouse stores);
 - "integer-coded": EncodedPaths with one path per journey (1M paths), no parsing.
 
-Times are the best of 3 runs (wall clock, seconds); peak memory is measured in a
-separate run with tracemalloc (Python + numpy allocations). The baseline is a plain
+Times are the best of 3 runs (wall clock, seconds). Memory, in separate runs: the
+peak traced by tracemalloc (Python + numpy allocations) and the peak resident memory
+added by the call in a forked child (includes DuckDB). The baseline is a plain
 pandas groupby-sum of the 1M path strings, in the same process.
 """
 
@@ -52,6 +53,28 @@ def peak_mb(fn) -> float:
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     return peak / 2**20
+
+
+def rss_increase_mb(fn) -> float:
+    """Peak resident memory added by ``fn`` (incl. DuckDB / C allocations), in a forked child."""
+    import multiprocessing as mp
+    import os
+
+    ctx = mp.get_context("fork")
+    recv, send = ctx.Pipe(duplex=False)
+
+    def child():
+        with open("/proc/self/statm") as fh:
+            r0 = int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+        fn()
+        r1 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+        send.send(max(r1 - r0, 0) / 2**20)
+
+    p = ctx.Process(target=child)
+    p.start()
+    out = recv.recv()
+    p.join()
+    return out
 
 
 def per_journey_rows(agg: pd.DataFrame, seed: int) -> pd.DataFrame:
@@ -135,14 +158,15 @@ def main() -> None:
     print(f"{args.journeys:,} journeys, {len(CHANNELS)} channels, {len(agg):,} distinct paths, "
           f"{len(enc.codes):,} touches; seed {args.seed}")
     base = None
-    print(f"{'case':<52} {'seconds':>8} {'x base':>7} {'peak MB':>8}")
+    print(f"{'case':<52} {'seconds':>8} {'x base':>7} {'py peak MB':>10} {'RSS +MB':>8}")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         for name, fn in cases:
             sec = best_of(fn, 3 if "touchpoints" not in name else 1)
             mb = peak_mb(fn)
+            rss = rss_increase_mb(fn)
             base = base or sec
-            print(f"{name:<52} {sec:8.3f} {sec / base:7.1f} {mb:8.0f}")
+            print(f"{name:<52} {sec:8.3f} {sec / base:7.1f} {mb:10.0f} {rss:8.0f}")
     res = A.markov(agg, n_boot=0, allocation="global")
     err = max(abs(res.table.set_index("channel").loc[c, "removal_effect"] - truth["removal_effects"][c])
               for c in CHANNELS)

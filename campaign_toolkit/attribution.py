@@ -279,7 +279,7 @@ def aggregate_paths(ep: EncodedPaths) -> EncodedPaths:
     """Merge identical paths (summing conversions, nulls and value); keeps paths with days as they are.
 
     Each path gets an exact integer key (one base-(K+1) digit per touch, in int64 blocks
-    of touches), so grouping is a sort of integers, not of strings.
+    of touches), so grouping hashes integers, not strings.
     """
     if ep.days is not None or ep.n_paths < 2:
         return ep
@@ -295,13 +295,14 @@ def aggregate_paths(ep: EncodedPaths) -> EncodedPaths:
     starts = np.flatnonzero(np.r_[True, seg[1:] != seg[:-1]])
     keys = np.zeros(ep.n_paths * n_blocks, dtype=np.int64)
     keys[seg[starts]] = np.add.reduceat(digit, starts)
-    if n_blocks == 1:
-        _, first, inv = np.unique(keys, return_index=True, return_inverse=True)
-    else:
-        _, first, inv = np.unique(keys.reshape(ep.n_paths, n_blocks), axis=0, return_index=True,
-                                  return_inverse=True)
-    inv = inv.ravel()
-    n_u = len(first)
+    keys = keys.reshape(ep.n_paths, n_blocks)
+    inv, uniq = pd.factorize(keys[:, 0])  # hashing: O(n), no sort
+    for b in range(1, n_blocks):
+        codes_b, uniq_b = pd.factorize(keys[:, b])
+        inv, uniq = pd.factorize(inv.astype(np.int64) * len(uniq_b) + codes_b)
+    n_u = len(uniq)
+    first = np.empty(n_u, dtype=np.int64)
+    first[inv[::-1]] = np.arange(ep.n_paths - 1, -1, -1)  # first path of each group
     if n_u == ep.n_paths:
         return ep
     lens = ep.lengths[first]
