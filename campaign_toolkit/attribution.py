@@ -239,11 +239,11 @@ def encode_paths(paths, *, path_col: str = "path", conv_col: str = "conversions"
     uniq = np.asarray(uniq, dtype=object)
     if not all(isinstance(u, str) for u in uniq):
         raise TypeError(f"column {path_col!r} must hold strings.")
-    first_row = {}
-    if True:  # row label of the first occurrence of each unique path, for error messages
-        order = np.unique(codes_u, return_index=True)[1]
-        first_row = paths.index[order]
-    channels, codes, offsets = _split_unique(uniq, sep, lambda i: first_row[i])
+
+    def first_row(i: int):  # row label of the first occurrence of unique path i (for errors)
+        return paths.index[int(np.flatnonzero(codes_u == i)[0])]
+
+    channels, codes, offsets = _split_unique(uniq, sep, first_row)
     if days_col is None:
         n_u = len(uniq)
         agg = lambda a: np.bincount(codes_u, weights=a, minlength=n_u)  # noqa: E731
@@ -375,7 +375,7 @@ class AttributionResult(Result):
                 lo, hi = (fmt.percent(row[c] / total, lang) for c in ("ci_low", "ci_high"))
                 ci = f" (IC 95 % : {lo} à {hi})" if lang == "fr" else f" (95% CI: {lo} to {hi})"
             parts.append(f"« {lab} » {pct}{ci}" if lang == "fr" else f"“{lab}” {pct}{ci}")
-        conv = fmt.number(total, lang, 0 if float(total).is_integer() else 1)
+        conv = fmt.number(total, lang, 0 if abs(total - round(total)) < 1e-6 else 1)
         if lang == "fr":
             return (f"{name} : {conv} conversions attribuées. Part des conversions des principaux "
                     f"canaux : " + " ; ".join(parts) + ".")
@@ -534,9 +534,9 @@ def heuristic(paths, model: str = "last", *, path_col: str = "path", conv_col: s
         w = 1.0 / lens_t
         params = {}
     elif model == "position":
-        wt = POSITION_PRESETS[weights] if isinstance(weights, str) else tuple(map(float, weights))
         if isinstance(weights, str) and weights not in POSITION_PRESETS:
             raise ValueError(f"unknown position preset {weights!r}; use {list(POSITION_PRESETS)} or a tuple.")
+        wt = POSITION_PRESETS[weights] if isinstance(weights, str) else tuple(map(float, weights))
         if len(wt) != 3 or min(wt) < 0 or not math.isclose(sum(wt), 1.0, abs_tol=1e-9):
             raise ValueError(f"position weights must be 3 non-negative shares summing to 1, got {wt}.")
         w = _position_weights(lens_t, pos, wt)
@@ -658,6 +658,9 @@ def _build_chain(ep: EncodedPaths, order: int) -> _Chain:
     return _Chain(n_states, membership, names, cells, m_conv, m_null)
 
 
+_DENSE_MAX_STATES = 1500  # larger chains (high orders) are solved with sparse LU
+
+
 def _removal_solve(chain: _Chain, cell_counts: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
     """Exact absorbing-chain algebra for one set of transition counts.
 
@@ -668,7 +671,7 @@ def _removal_solve(chain: _Chain, cell_counts: np.ndarray) -> tuple[float, np.nd
     s = chain.n_states
     width = s + 2
     k = chain.membership.shape[1]
-    if s <= 1500:
+    if s <= _DENSE_MAX_STATES:
         counts = np.zeros(s * width)
         counts[chain.cells] = cell_counts
         counts = counts.reshape(s, width)
@@ -755,7 +758,8 @@ def markov(paths, *, path_col: str = "path", conv_col: str = "conversions", null
     The chain has a ``(start)`` state, one state per channel (order 1) or per tuple of
     the last ``order`` channels, and absorbing ``(conversion)`` / ``(null)`` states;
     transition probabilities are the observed transition counts, each journey counted
-    once (``conversions + nulls`` journeys per path). The probability ``P`` that a
+    once (``conversions + nulls`` journeys per path; without a null column, each
+    zero-conversion row counts as one null journey). The probability ``P`` that a
     journey from ``(start)`` converts solves ``(I - Q) x = r`` exactly. The **removal
     effect** of a channel is ``1 - P_without / P``, where ``P_without`` is the same
     probability when every state containing the channel leads to ``(null)``.
@@ -1080,7 +1084,7 @@ def report_table(paths, *, lang: str = "fr", value_col: str | None = None, model
     total = float(t["markov"].sum())
     ch_head = "Canal" if lang == "fr" else "Channel"
     out = pd.DataFrame({ch_head: [_channel_label(c, lang) for c in t["channel"]]})
-    dec = 0 if np.allclose(t[models].to_numpy(), np.round(t[models].to_numpy()), atol=1e-9) and total > 1000 else 1
+    dec = 0 if total >= 1000 else 1  # whole conversions for large totals, one decimal otherwise
     for m in models:
         out[_model_label(m, lang)] = [fmt.number(x, lang, dec) for x in t[m]]
     share_head = "Part Markov" if lang == "fr" else "Markov share"
@@ -1109,7 +1113,8 @@ def _report_text(t: pd.DataFrame, models: list[str], total: float, lang: str, mr
     ci = ""
     if "markov_ci_low" in t.columns:
         lo, hi = fmt.percent(top["markov_ci_low"] / total, lang), fmt.percent(top["markov_ci_high"] / total, lang)
-        ci = f" (intervalle de confiance à 95 % : {lo} à {hi})" if lang == "fr" else f" (95% confidence interval: {lo} to {hi})"
+        ci = (f" (intervalle de confiance à 95 % : {lo} à {hi})" if lang == "fr"
+              else f" (95% confidence interval: {lo} to {hi})")
     parts = []
     if lang == "fr":
         parts.append(f"Selon le modèle de Markov, le canal « {lab} » obtient {share} des conversions{ci}.")

@@ -577,3 +577,20 @@ def test_touchpoint_key_mode_matches_string_mode():
         rows = A.paths_from_touchpoints(tp, cv, max_path_length=3, aggregate=False)
     by_str = rows.groupby("path", as_index=False)[["conversions", "nulls", "value"]].sum()
     pd.testing.assert_frame_equal(keyed.reset_index(drop=True), by_str, check_dtype=False)
+
+
+def test_sparse_solver_agrees_with_hand_answers(monkeypatch):
+    monkeypatch.setattr(A, "_DENSE_MAX_STATES", 0)
+    assert credit(A.markov(TOY, n_boot=0)) == pytest.approx({"c1": 0.2, "c2": 0.4, "c3": 0.4})
+    df = frame([("a > b", 1.0, 0.0), ("c > b", 0.0, 1.0)])
+    assert credit(A.markov(df, order=2, n_boot=0), "removal_effect") == pytest.approx(
+        {"a": 1.0, "b": 1.0, "c": 0.0})
+
+
+def test_position_weights_are_checked():
+    with pytest.raises(ValueError, match="preset"):
+        A.heuristic(HEUR, "position", weights="w")
+    with pytest.raises(ValueError, match="summing to 1"):
+        A.heuristic(HEUR, "position", weights=(0.5, 0.5, 0.5))
+    with pytest.raises(ValueError, match="unknown heuristic"):
+        A.heuristic(HEUR, "middle")
