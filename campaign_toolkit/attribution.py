@@ -278,22 +278,24 @@ def _parse_days(col: pd.Series, sep: str, lens: np.ndarray, index) -> np.ndarray
 def aggregate_paths(ep: EncodedPaths) -> EncodedPaths:
     """Merge identical paths (summing conversions, nulls and value); keeps paths with days as they are.
 
-    Each path gets an exact integer key (one base-(K+1) digit per touch, in int64 blocks
+    Each path gets an exact integer key (one base-(K+1) digit per touch, in uint64 blocks
     of touches), so grouping hashes integers, not strings.
     """
     if ep.days is not None or ep.n_paths < 2:
         return ep
     base = len(ep.channels) + 1
-    per_block = max(1, int(62 // math.log2(base)))
+    per_block = 1  # touches per uint64 key block: largest p with base**p <= 2**64 - 1
+    while base ** (per_block + 1) <= 2**64 - 1:
+        per_block += 1
     pid = ep.path_index()
     pos = np.arange(len(ep.codes)) - ep.offsets[:-1][pid]
     block = pos // per_block
     n_blocks = int(block.max()) + 1
-    powers = np.array([base ** i for i in range(per_block)], dtype=np.int64)
-    digit = (ep.codes.astype(np.int64) + 1) * powers[pos % per_block]
+    powers = np.array([base ** i for i in range(per_block)], dtype=np.uint64)
+    digit = (ep.codes.astype(np.uint64) + np.uint64(1)) * powers[pos % per_block]
     seg = pid.astype(np.int64) * n_blocks + block
     starts = np.flatnonzero(np.r_[True, seg[1:] != seg[:-1]])
-    keys = np.zeros(ep.n_paths * n_blocks, dtype=np.int64)
+    keys = np.zeros(ep.n_paths * n_blocks, dtype=np.uint64)
     keys[seg[starts]] = np.add.reduceat(digit, starts)
     keys = keys.reshape(ep.n_paths, n_blocks)
     inv, uniq = pd.factorize(keys[:, 0])  # hashing: O(n), no sort

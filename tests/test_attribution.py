@@ -562,11 +562,13 @@ def test_aggregate_paths_merges_identical_integer_paths():
     got = {tuple(agg.channels[c] for c in agg.codes[agg.offsets[i]:agg.offsets[i + 1]]):
            (agg.conversions[i], agg.nulls[i], agg.value[i]) for i in range(agg.n_paths)}
     assert got == {("a", "b"): (3, 1, 15), ("b",): (0.5, 1, 2), ("a", "b", "a"): (1, 0, 1)}
-    # long paths use several int64 blocks per key (20 channels: 14 touches per block)
-    names = [f"c{i:02d}" for i in range(20)]
-    long = [names * 2, names * 2, names[::-1] * 2]
-    agg2 = A.aggregate_paths(A.EncodedPaths.from_sequences(long, [1, 1, 1]))
-    assert agg2.n_paths == 2 and sorted(agg2.conversions) == [1, 2]
+    # long paths (40 touches) need several uint64 key blocks
+    names = [f"c{i:02d}" for i in range(20)]  # 21**14 < 2**64 < 21**15: 14 touches a block
+    tail_differs = names * 2
+    tail_differs[-1] = "c00"  # same first block, different last block
+    long = [names * 2, names * 2, names[::-1] * 2, tail_differs]
+    agg2 = A.aggregate_paths(A.EncodedPaths.from_sequences(long, [1, 1, 1, 1]))
+    assert agg2.n_paths == 3 and sorted(agg2.conversions) == [1, 1, 2]
 
 
 def test_touchpoint_key_mode_matches_string_mode():
