@@ -22,7 +22,9 @@ Rules every model follows
   Markov model's default ``allocation="path"`` ensures this, see :func:`markov`);
 - a table with no conversion at all, empty paths, a path of only separators, negative
   or missing (NaN) counts, and channel names that contain the separator are refused
-  with an error saying what to fix.
+  with an error saying what to fix. (In a path *string* the separator always splits,
+  so a channel name containing it can only be caught where names arrive on their own:
+  :meth:`EncodedPaths.from_sequences` and :func:`paths_from_touchpoints` refuse them.)
 
 Integer-coded input: :class:`EncodedPaths` (channel codes + offsets) is accepted by
 every model in place of a DataFrame and skips string parsing.
@@ -136,6 +138,8 @@ class EncodedPaths:
                     raise ValueError(f"{name} has {len(arr)} entries for {n} paths.")
                 _count_array(arr, name)
         _check_channel_names(self.channels, None)
+        if len(set(self.channels)) != len(self.channels):
+            raise ValueError(f"channels has duplicate names: {self.channels}.")
         return self
 
 

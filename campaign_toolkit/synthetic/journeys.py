@@ -25,6 +25,8 @@ def _check_channels(channels) -> list[str]:
     channels = [str(c) for c in channels]
     if not channels:
         raise ValueError("channels is empty: give at least one channel name.")
+    if len(channels) > 120:
+        raise ValueError(f"{len(channels)} channels: the simulator handles at most 120.")
     if len(set(channels)) != len(channels):
         raise ValueError(f"channels has duplicates: {channels}")
     for c in channels:
