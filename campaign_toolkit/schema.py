@@ -253,6 +253,7 @@ SCHEMAS: dict[str, pa.DataFrameSchema] = {
         checks=[pa.Check(lambda d: d["end_date"] >= d["start_date"], name="end_date >= start_date",
                          error="end_date is before start_date")],
         name="campaigns",
+        coerce=True,
     ),
     "plan_lines": pa.DataFrameSchema(
         {
@@ -273,6 +274,7 @@ SCHEMAS: dict[str, pa.DataFrameSchema] = {
                          error="end_date is before start_date")],
         unique=["campaign_id", "line_id"],
         name="plan_lines",
+        coerce=True,
     ),
     "delivery": pa.DataFrameSchema(
         {
@@ -302,6 +304,7 @@ SCHEMAS: dict[str, pa.DataFrameSchema] = {
         ],
         unique=["date", "campaign_id", "line_id", "age_band", "gender", "region", "language", "device"],
         name="delivery",
+        coerce=True,
     ),
     "journeys": pa.DataFrameSchema(
         {
@@ -313,6 +316,7 @@ SCHEMAS: dict[str, pa.DataFrameSchema] = {
         },
         unique=["campaign_id", "path"],
         name="journeys",
+        coerce=True,
     ),
     "lift_tests": pa.DataFrameSchema(
         {
@@ -334,6 +338,7 @@ SCHEMAS: dict[str, pa.DataFrameSchema] = {
         ],
         unique=["campaign_id", "test_id", "segment"],
         name="lift_tests",
+        coerce=True,
     ),
     "agency_plans": pa.DataFrameSchema(
         {
@@ -344,6 +349,7 @@ SCHEMAS: dict[str, pa.DataFrameSchema] = {
         },
         unique=["campaign_id", "plan_id", "channel"],
         name="agency_plans",
+        coerce=True,
     ),
 }
 
@@ -369,15 +375,27 @@ class ValidationError(ValueError):
         super().__init__(self._message())
 
     def _message(self) -> str:
-        lines = [f"Table {self.table!r} is not valid ({len(self.problems)} problems):"]
-        for (column, check), grp in self.problems.groupby(["column", "check"], dropna=False, sort=False):
-            rows = grp["index"].dropna().tolist()[:5]
-            vals = grp["failure_case"].astype(str).tolist()[:5]
+        p = self.problems
+        row_rule = p["schema_context"].eq("DataFrameSchema") & p["check"].astype(str).ne("column_in_dataframe")
+        lines = [f"Table {self.table!r} is not valid:"]
+        for (column, check), grp in p[~row_rule].groupby(["column", "check"], dropna=False, sort=False):
             col = column if isinstance(column, str) else "(table)"
-            where = f" at rows {rows}" if rows else ""
-            lines.append(f"  - column {col!r}, rule {check}: {len(grp)} failing{where}; values {vals}")
+            if check == "column_in_dataframe":
+                lines.append(f"  - missing columns: {grp['failure_case'].astype(str).tolist()}")
+                continue
+            lines.append(self._line(f"column {col!r}, rule {check}", grp, show_values=True))
+        for check, grp in p[row_rule].groupby("check", sort=False):
+            grp = grp.drop_duplicates("index")
+            lines.append(self._line(f"row rule {check}", grp, show_values=False))
         lines.append("Fix these values in the source file (or its export) and load again.")
         return "\n".join(lines)
+
+    @staticmethod
+    def _line(what: str, grp: pd.DataFrame, show_values: bool) -> str:
+        rows = grp["index"].dropna().tolist()[:5]
+        where = f" at rows {rows}" if rows else ""
+        vals = f"; values {grp['failure_case'].astype(str).tolist()[:5]}" if show_values else ""
+        return f"  - {what}: {len(grp)} failing{where}{vals}"
 
 
 def validate(table: str, df: pd.DataFrame) -> pd.DataFrame:
@@ -399,3 +417,10 @@ def validate(table: str, df: pd.DataFrame) -> pd.DataFrame:
 def empty(table: str) -> pd.DataFrame:
     """Return an empty DataFrame with the columns of canonical table ``table``."""
     return pd.DataFrame({c: pd.Series(dtype="object") for c in SCHEMAS[table].columns})
+
+
+def fiscal_year(dates) -> pd.Series:
+    """Return the Quebec government fiscal year (April to March) of each date, as ``"2025-2026"``."""
+    d = pd.to_datetime(pd.Series(dates))
+    start = d.dt.year - (d.dt.month < 4).astype(int)
+    return start.astype(str) + "-" + (start + 1).astype(str)

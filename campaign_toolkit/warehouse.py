@@ -71,11 +71,14 @@ class Warehouse:
         naming the file and the command that rebuilds it.
         """
         p = Path(path) if path is not None else DEFAULT_PATH
+        is_default = p.resolve() == DEFAULT_PATH.resolve()
         if not p.exists():
-            if path is None or p.resolve() == DEFAULT_PATH.resolve():
+            if is_default:
                 build(p)
             else:
                 raise WarehouseError(f"Warehouse file {p} does not exist. {_rebuild_hint(p)}")
+        elif is_default and _is_stale(p):
+            build(p)  # data/synthetic changed since the default warehouse was built
         try:
             con = duckdb.connect(str(p), read_only=read_only)
         except duckdb.Error as err:
@@ -265,6 +268,21 @@ def _fix_dtypes(name: str, df: pd.DataFrame) -> pd.DataFrame:
     return df
 
 
+def _is_stale(path: Path) -> bool:
+    """True if the default warehouse was built from another version of data/synthetic."""
+    if not (SYNTHETIC_DIR / "campaigns.parquet").exists():
+        return False
+    try:
+        con = duckdb.connect(str(path), read_only=True)
+        try:
+            row = con.execute("SELECT value FROM _meta WHERE key = 'source_fingerprint'").fetchone()
+        finally:
+            con.close()
+    except duckdb.Error:
+        return False  # let open() report the corrupt file with its rebuild command
+    return row is None or json.loads(row[0]) != fingerprint(SYNTHETIC_DIR)
+
+
 def fingerprint(folder: Path) -> str:
     """Return a short sha256 over the contents of the files of ``folder`` (sorted by name)."""
     h = hashlib.sha256()
@@ -303,3 +321,19 @@ def build(path: str | Path = DEFAULT_PATH, source: str | Path = SYNTHETIC_DIR) -
         wh.close()
     tmp.replace(path)
     return path
+
+
+def _delivery_by_campaign_channel_sql() -> str:
+    return """
+        SELECT d.campaign_id, d.channel, sum(impressions) AS impressions, sum(clicks) AS clicks,
+               sum(video_starts) AS video_starts, sum(video_completions) AS video_completions,
+               sum(landing_sessions) AS landing_sessions, sum(conversions) AS conversions, sum(spend) AS spend
+        FROM delivery d GROUP BY ALL ORDER BY d.campaign_id, d.channel"""
+
+
+def delivery_by_campaign_channel(wh: Warehouse) -> pd.DataFrame:
+    """Return delivery summed by campaign and channel, aggregated in DuckDB (out of core)."""
+    out = wh.query(_delivery_by_campaign_channel_sql())
+    for col in ("impressions", "clicks", "video_starts", "video_completions", "landing_sessions", "conversions"):
+        out[col] = out[col].astype("Int64")
+    return out

@@ -78,3 +78,13 @@ def kpi(x, unit: str, lang: str = "fr") -> str:
     if unit == "count":
         return number(x, lang, 0)
     return number(x, lang, 2)
+
+
+def short_date(d, lang: str = "fr") -> str:
+    """Format a date as day and abbreviated month (``8 mai`` / ``May 8``), for chart axes."""
+    if _missing(d):
+        return na(lang)
+    import pandas as pd
+
+    return _dates.format_date(pd.Timestamp(d).date(), format="d MMM" if lang == "fr" else "MMM d",
+                              locale=locale(lang))

@@ -1,0 +1,344 @@
+"""Tests of campaign_toolkit.lift against known answers.
+
+Known answers: planted truths of campaign_toolkit.synthetic.segments (calibration over
+200 seeds, Simpson's paradox), hand-computed textbook intervals (Wilson, Newcombe,
+Garwood), Cohen's power table, and the published figures of the real KAG Meta export.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from campaign_toolkit import lift
+from campaign_toolkit.synthetic.segments import simulate_segments
+
+KPI = "conversions_per_1000"
+REF_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "reference-data"
+
+
+# --------------------------------------------------------------------------- hand-computed cases
+
+
+def test_wilson_matches_textbook():
+    # Newcombe (1998), Table I: 81/263 -> Wilson 95% interval 0.2553 to 0.3662.
+    lo, hi = lift.wilson_interval(81, 263)
+    assert lo == pytest.approx(0.2553, abs=1e-4)
+    assert hi == pytest.approx(0.3662, abs=1e-4)
+
+
+def test_newcombe_difference_matches_published_example():
+    # Newcombe (1998), method 10, example 56/70 vs 48/80: difference 0.2, CI 0.0524 to 0.3339.
+    res = lift.brand_lift(70, 56, 80, 48)
+    assert res["absolute_lift"] == pytest.approx(0.2)
+    assert res["absolute_lift_ci_low"] == pytest.approx(0.0524, abs=1e-4)
+    assert res["absolute_lift_ci_high"] == pytest.approx(0.3339, abs=1e-4)
+
+
+def test_garwood_poisson_interval():
+    # Exact Poisson limits for 10 events: 4.7954 to 18.3904 (standard tables).
+    lo, hi = lift.poisson_interval(10, 1.0)
+    assert lo == pytest.approx(4.7954, abs=1e-3)
+    assert hi == pytest.approx(18.3904, abs=1e-3)
+
+
+def test_segment_rates_hand_case():
+    df = pd.DataFrame({"age_band": ["18-24", "18-24", "25-34"], "impressions": [500, 500, 2000],
+                       "clicks": [10, 20, 40], "conversions": [1, 1, 4]})
+    r = lift.segment_rates(df, "ctr", "age_band").table.set_index("age_band")
+    assert r.loc["18-24", "rate"] == pytest.approx(30 / 1000)
+    lo, hi = lift.wilson_interval(30, 1000)
+    assert r.loc["18-24", "ci_low"] == pytest.approx(lo)
+    c = lift.segment_rates(df, KPI, "age_band").table.set_index("age_band")
+    assert c.loc["25-34", "rate"] == pytest.approx(2.0)  # 4 per 2000 impressions = 2 per 1000
+    lo, hi = lift.poisson_interval(4, 2000)
+    assert c.loc["25-34", "ci_high"] == pytest.approx(1000 * hi)
+
+
+def test_segment_lift_hand_case_rest_overall_named():
+    df = pd.DataFrame({"gender": ["female", "male", "unknown"], "impressions": [10_000, 10_000, 20_000],
+                       "clicks": [300, 200, 400], "conversions": [30, 20, 40]})
+    t = lift.segment_lift(df, "ctr", "gender", "rest").table.set_index("segment")
+    # female 300/10000 vs rest 600/30000: ratio 1.5, difference 0.01.
+    assert t.loc["female", "ratio"] == pytest.approx(1.5)
+    assert t.loc["female", "difference"] == pytest.approx(0.01)
+    se = np.sqrt(1 / 300 - 1 / 10_000 + 1 / 600 - 1 / 30_000)
+    assert t.loc["female", "ci_low"] == pytest.approx(1.5 * np.exp(-1.959964 * se), rel=1e-5)
+    o = lift.segment_lift(df, "ctr", "gender", "overall").table.set_index("segment")
+    assert o.loc["female", "ratio"] == pytest.approx(0.03 / (900 / 40_000))
+    assert o.loc["female", "difference"] == pytest.approx(0.03 - 900 / 40_000)
+    n = lift.segment_lift(df, "ctr", "gender", "male").table.set_index("segment")
+    assert n.loc["female", "ratio"] == pytest.approx(1.5)
+    assert np.isnan(n.loc["male", "ratio"])
+
+
+def test_bh_qvalues_hand_case():
+    q = lift.bh_qvalues([0.01, 0.04, 0.03, np.nan, 0.5])
+    # by hand (m = 4): sorted 0.01, 0.03, 0.04, 0.5 -> 0.04, 0.06, 0.0533, 0.5 -> step-up minimum
+    np.testing.assert_allclose(q[[0, 1, 2, 4]], [0.04, 0.04 * 4 / 3, 0.04 * 4 / 3, 0.5])
+    assert np.isnan(q[3])
+    from statsmodels.stats.multitest import multipletests
+
+    p = np.random.default_rng(0).uniform(size=30) ** 3
+    np.testing.assert_allclose(lift.bh_qvalues(p), multipletests(p, method="fdr_bh")[1])
+
+
+def test_shrinkage_beats_raw_rates_on_a_planted_beta_prior():
+    # Truth: 60 regions' CTRs drawn from Beta(20, 980) (mean 2 %, prior strength 1 000).
+    rng = np.random.default_rng(11)
+    k = 60
+    p = rng.beta(20, 980, size=k)
+    n = rng.integers(300, 30_000, size=k)
+    x = rng.binomial(n, p)
+    df = pd.DataFrame({"region": [f"r{i:02d}" for i in range(k)], "impressions": n, "clicks": x})
+    t = lift.segment_lift(df, "ctr", "region").table
+    raw_err = np.mean((x / n - p) ** 2)
+    eb_err = np.mean((t["shrunk_rate"].to_numpy() - p) ** 2)
+    assert eb_err < 0.8 * raw_err
+    # small segments move towards the pooled rate more than large ones
+    pooled = x.sum() / n.sum()
+    move = np.abs(t["shrunk_rate"] - x / n) / np.maximum(np.abs(x / n - pooled), 1e-12)
+    assert move[n < 1_000].mean() > move[n > 20_000].mean()
+
+
+# --------------------------------------------------------------------------- calibration (200 seeds)
+
+
+def test_calibration_coverage_and_fdr_over_200_seeds():
+    cover_raw, cover_adj, fdp = [], [], []
+    for seed in range(200):
+        df, truth = simulate_segments(seed)
+        tab = lift.segment_lift(df, KPI, "age_band").table.set_index("segment")
+        true_raw = pd.Series(truth["raw_rate_ratio_vs_rest"][KPI])[tab.index]
+        cover_raw.append(((tab["ci_low"] <= true_raw) & (true_raw <= tab["ci_high"])).to_numpy())
+        flagged = tab["q_value"] < 0.05
+        null = (true_raw - 1).abs() < 1e-12
+        fdp.append((flagged & null).sum() / max(int(flagged.sum()), 1))
+        adj = lift.adjusted_effects(df, KPI, "age_band", reference={"age_band": "35-44"}).table.set_index("segment")
+        mult = pd.Series(truth["segment_multipliers"])
+        true_adj = mult[adj.index] / mult["35-44"]
+        cover_adj.append(((adj["ci_low"] <= true_adj) & (true_adj <= adj["ci_high"])).to_numpy())
+    assert 0.93 <= np.mean(np.concatenate(cover_raw)) <= 0.97
+    assert 0.93 <= np.mean(np.concatenate(cover_adj)) <= 0.97
+    assert np.mean(fdp) < 0.05
+
+
+def test_truth_is_json_serialisable():
+    _, truth = simulate_segments(3, scenario="simpson")
+    assert json.loads(json.dumps(truth)) == truth
+
+
+# --------------------------------------------------------------------------- Simpson's paradox
+
+
+def test_simpson_paradox_raw_wrong_adjusted_right():
+    df, truth = simulate_segments(7, scenario="simpson")
+    s = truth["simpson"]
+    raw = lift.segment_lift(df, s["kpi"], s["dimension"]).table.set_index("segment").loc[s["segment"]]
+    assert raw["ci_low"] > 1  # raw view: looks significantly better than the rest
+    adj = lift.adjusted_effects(df, s["kpi"], s["dimension"], reference="rest").table.set_index("segment")
+    row = adj.loc[s["segment"]]
+    assert row["rate_ratio"] < 1 and row["ci_high"] < 1  # adjusted view: truly worse
+    assert row["ci_low"] <= s["true_rate_ratio_vs_rest"] <= row["ci_high"]
+    sec = lift.report_section(df, "action")
+    assert sec.view == "adjusted"
+    assert "ajusté" in sec.view_note
+    shown = sec.data.set_index(["dimension", "segment"]).loc[(s["dimension"], s["segment"])]
+    assert shown["ratio"] < 1
+
+
+# --------------------------------------------------------------------------- real data (KAG)
+
+
+def _kag():
+    path = REF_DIR / "KAG_conversion_data.csv"
+    if not path.exists():
+        pytest.skip(f"reference file {path} is absent (it lives outside the repository in ../shared/)")
+    return pd.read_csv(io.StringIO(path.read_bytes().decode().replace("\r\n", "\n").replace("\r", "\n")))
+
+
+@pytest.mark.parametrize("col, age_rr, age_lo, age_hi, men_rr", [
+    ("Approved_Conversion", 0.41, 0.29, 0.57, 1.45),
+    ("Total_Conversion", 0.45, 0.38, 0.54, None),
+])
+def test_kag_published_rate_ratios(col, age_rr, age_lo, age_hi, men_rr):
+    df = _kag()
+    res = lift.adjusted_effects(df, None, ["age", "gender"], controls=["xyz_campaign_id"], successes=col,
+                                exposure="Impressions", reference={"age": "30-34", "gender": "F"},
+                                aggregate=False)
+    t = res.table.set_index(["dimension", "segment"])
+    # Tolerance: the published figures are given to two decimals -> +/- 0.01 (0.015 on limits).
+    assert t.loc[("age", "45-49"), "rate_ratio"] == pytest.approx(age_rr, abs=0.01)
+    assert t.loc[("age", "45-49"), "ci_low"] == pytest.approx(age_lo, abs=0.015)
+    assert t.loc[("age", "45-49"), "ci_high"] == pytest.approx(age_hi, abs=0.015)
+    if men_rr is not None:
+        assert t.loc[("gender", "M"), "rate_ratio"] == pytest.approx(men_rr, abs=0.01)
+        assert res.params["scale"] == pytest.approx(4.3, abs=0.05)
+
+
+# --------------------------------------------------------------------------- incrementality and power
+
+
+def test_conversion_lift_hand_case():
+    r = lift.conversion_lift(100_000, 1_200, 50_000, 500, spend=24_000)
+    assert r["relative_lift"] == pytest.approx(0.012 / 0.01 - 1)
+    assert r["incremental"] == pytest.approx(1_200 - 500 * 2)
+    assert r["cost_per_incremental"] == pytest.approx(24_000 / 200)
+    lo, hi = r["incremental_ci_low"], r["incremental_ci_high"]
+    assert lo < 200 < hi and lo > 0
+    assert r["cost_per_incremental_ci_low"] == pytest.approx(24_000 / hi)
+
+
+def test_incrementality_table_and_sentence():
+    tests = pd.DataFrame({"campaign_id": ["C1", "C1"], "test_id": ["T1", "B1"],
+                          "kind": ["conversion_lift", "brand_lift"], "segment": ["all", "all"],
+                          "test_size": [100_000, 70], "test_outcomes": [1_200, 56],
+                          "control_size": [50_000, 80], "control_outcomes": [500, 48]})
+    res = lift.incrementality(tests, spend={"T1": 24_000})
+    assert res.table.loc[0, "cost_per_incremental"] == pytest.approx(120)
+    assert res.table.loc[1, "absolute_lift"] == pytest.approx(0.2)
+    fr, en = res.summary(), res.summary("en")
+    assert "120,00\u00a0$" in fr and "points" in fr and "$120.00" in en
+
+
+def test_power_matches_cohen_table():
+    # Cohen (1988): h = 0.2, two-sided alpha 0.05, power 0.80 needs 393 per group.
+    p0 = 0.5
+    p1 = float(np.sin(np.arcsin(np.sqrt(p0)) + 0.1) ** 2)  # h = 0.2 exactly
+    assert lift.lift_power(p0, p1 / p0 - 1, 393) == pytest.approx(0.80, abs=0.005)
+    mde = lift.minimum_detectable_effect(p0, 393)
+    assert mde["cohens_h"] == pytest.approx(0.2, abs=0.002)
+    assert mde["test_rate"] == pytest.approx(p1, abs=0.001)
+
+
+# --------------------------------------------------------------------------- recommendations
+
+
+def _history():
+    parts, camps = [], []
+    for i, (scen, obj) in enumerate([("simpson", "action"), ("simpson", "action"), ("calibration", "awareness")]):
+        df, _ = simulate_segments(i, scenario=scen)
+        df = df.assign(campaign_id=df["campaign_id"] + f"-{i}")
+        parts.append(df)
+        camps += [{"campaign_id": c, "objective": obj} for c in df["campaign_id"].unique()]
+    return pd.concat(parts, ignore_index=True), pd.DataFrame(camps)
+
+
+def test_recommend_segments_adjusts_for_channel_and_counts_small():
+    hist, camps = _history()
+    # A tiny segment that must be left out: 3 conversions in one region.
+    tiny = hist.iloc[:1].assign(region="laval", impressions=5_000, conversions=3, clicks=40,
+                                campaign_id=hist.loc[0, "campaign_id"])
+    hist = pd.concat([hist.assign(region=np.where(np.arange(len(hist)) % 2 == 0, "montreal", "estrie")), tiny],
+                     ignore_index=True)
+    rec = lift.recommend_segments(hist, "action", campaigns=camps, dims=["age_band", "region"])
+    t = rec.table
+    assert rec.params["kpi"] == KPI
+    assert rec.params["left_out"]["region"] == 1 and "laval" not in set(t["segment"])
+    age = t[t["dimension"] == "age_band"].set_index("segment")
+    assert age.loc["18-24", "rate_ratio"] < 1  # planted 0.8 once channel mix is accounted for
+    assert age.loc["18-24", "n_campaigns"] == 4
+    assert list(t["rank"]) == list(range(1, len(t) + 1))
+    assert "18 à 24 ans" in age.loc["18-24", "rationale_fr"] and "18 to 24" in age.loc["18-24", "rationale_en"]
+    assert "exclu" in rec.summary() and "left out" in rec.summary("en")
+
+
+# --------------------------------------------------------------------------- report section and privacy
+
+
+def test_report_section_never_shows_small_counts():
+    df, _ = simulate_segments(2, scenario="simpson", impressions_per_segment=20_000)
+    # Make one region tiny: 4 conversions.
+    df = df.assign(region=np.where(np.arange(len(df)) % 2 == 0, "montreal", "estrie"))
+    tiny = df.iloc[:1].assign(region="laval", conversions=4, impressions=3_000)
+    df = pd.concat([df, tiny], ignore_index=True)
+    sec = lift.report_section(df, "action", threshold=10, lang="fr")
+    d = sec.data
+    published = d.loc[~d["withheld"], "successes"]
+    assert (published >= 10).all()
+    reg = d[d["dimension"] == "region"].set_index("segment")
+    assert reg.loc["laval", "withheld"]
+    # complementary: with only laval small, a second region is withheld too (totals are public).
+    assert reg["withheld"].sum() >= 2
+    row = sec.table[sec.table["Segment"] == "Laval"].iloc[0]
+    assert set(row.iloc[2:]) == {"n.d."}
+    text = sec.table.to_string() + sec.top_segments
+    assert " 4 " not in text
+    ax = sec.plot()
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    assert not any("Laval" in s for s in labels)
+    en = lift.report_section(df, "action", lang="en",
+                             lift_tests=pd.DataFrame({"test_id": ["T1"], "kind": ["conversion_lift"],
+                                                      "segment": ["all"], "test_size": [10_000],
+                                                      "test_outcomes": [150], "control_size": [10_000],
+                                                      "control_outcomes": [100]}), spend=5_000.0)
+    assert "Conversion lift" in en.incrementality and "n/a" in en.table.to_string()
+
+
+def test_results_summary_plot_lang():
+    df, _ = simulate_segments(1, scenario="simpson")
+    sl = lift.segment_lift(df, KPI, ["age_band", "gender"])
+    assert "taux bruts" in sl.summary() and "raw rates" in sl.summary("en")
+    ae = lift.adjusted_effects(df, KPI, "age_band", reference="rest")
+    assert "ajustés" in ae.summary() and "adjusted" in ae.summary("en")
+    assert sl.plot() is not None and ae.plot() is not None
+    assert lift.segment_rates(df, "ctr", "age_band").plot() is not None
+
+
+# --------------------------------------------------------------------------- bad input
+
+
+def test_bad_input_errors():
+    df, _ = simulate_segments(0)
+    with pytest.raises(ValueError, match="Valid KPIs for this table: ctr, .*conversions_per_1000"):
+        lift.segment_lift(df, "ctrr", "age_band")
+    with pytest.raises(ValueError, match="not a count-based rate"):
+        lift.segment_lift(df, "cpa", "age_band")
+    with pytest.raises(ValueError, match="single level"):
+        lift.segment_lift(df, KPI, "region")
+    with pytest.raises(ValueError, match="negative"):
+        lift.segment_lift(df.assign(conversions=-1), KPI, "age_band")
+    with pytest.raises(ValueError, match="successes above trials"):
+        lift.segment_lift(df.assign(clicks=df["impressions"] + 1), "ctr", "age_band")
+    with pytest.raises(ValueError, match="threshold"):
+        lift.segment_lift(df, KPI, "age_band", threshold=3)
+    with pytest.raises(ValueError, match="not a level"):
+        lift.segment_lift(df, KPI, "age_band", reference="99+")
+    with pytest.raises(ValueError, match="more outcomes than people"):
+        lift.conversion_lift(100, 120, 100, 5)
+    with pytest.raises(ValueError, match="Unknown objective"):
+        lift.report_section(df, "sales")
+
+
+def test_zero_exposure_segment_is_documented_nan():
+    df, _ = simulate_segments(0)
+    zero = df.iloc[:1].assign(age_band="65+", gender="unknown", impressions=0, clicks=0, conversions=0)
+    t = lift.segment_lift(pd.concat([df, zero]), KPI, "gender").table.set_index("segment")
+    assert np.isnan(t.loc["unknown", "ratio"]) and np.isnan(t.loc["unknown", "q_value"])
+    assert t.loc["female", "ratio"] > 0
+    ae = lift.adjusted_effects(pd.concat([df, zero]), KPI, "gender")
+    assert ae.params["zero_exposure"] == {"gender": ["unknown"]}
+
+
+# --------------------------------------------------------------------------- the lead's portfolio generator
+
+
+def test_simpson_case_of_the_portfolio_generator():
+    synthetic = pytest.importorskip("campaign_toolkit.synthetic")
+    if not hasattr(synthetic, "generate"):
+        pytest.skip("campaign_toolkit.synthetic.generate is not on this branch yet")
+    data, truth = synthetic.generate()
+    s = truth["simpson"]
+    d = data["delivery"]
+    raw = lift.segment_lift(d, s["kpi"], s["dimension"]).table.set_index("segment").loc[s["segment"]]
+    assert raw["ci_low"] > 1  # raw rate looks better than the rest
+    adj = lift.adjusted_effects(d, s["kpi"], s["dimension"], reference={s["dimension"]: s["reference_level"]})
+    row = adj.table.set_index("segment").loc[s["segment"]]
+    assert row["ci_high"] < 1
+    # tolerance: the planted ratio within the 95 % interval widened by 3 % on each side
+    assert row["ci_low"] * 0.97 <= s["true_rate_ratio_vs_reference"] <= row["ci_high"] * 1.03
