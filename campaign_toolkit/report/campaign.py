@@ -237,12 +237,14 @@ def executive_summary(ctx: ReportContext) -> str:
 
 
 def section_methodology(ctx: ReportContext) -> str:
-    """The methodology appendix: definitions of the KPIs shown and how they are computed."""
+    """The methodology appendix: definitions of the KPIs shown and of the methods used."""
     lang = ctx.lang
     codes = ["cpm"] + [c for c in schema.OBJECTIVE_KPIS[ctx.bundle.objective] if c != "cpm"]
     items = "".join(f"<li>{esc(t('def_' + c, lang))}</li>" for c in codes)
+    methods = "".join(f"<li>{esc(t(k, lang))}</li>" for k in
+                      ("method_segments", "method_privacy", "method_attribution", "method_budget"))
     return (f"<h2>{esc(t('methodology', lang))}</h2><p>{esc(t('methodology_intro', lang))}</p>"
-            f"<ul>{items}</ul>")
+            f"<ul>{items}</ul><h3>{esc(t('methods', lang))}</h3><ul>{methods}</ul>")
 
 
 def section_provenance(ctx: ReportContext, parameters: dict) -> str:
@@ -283,4 +285,85 @@ def section_segments(ctx: ReportContext, threshold: int = 10) -> str:
     out += table_html(sec.table, t("segments_caption", lang).format(threshold=threshold))
     if sec.incrementality:
         out += f"<h3>{esc(t('incrementality', lang))}</h3><p>{esc(sec.incrementality)}</p>"
+    return out
+
+
+def section_attribution(ctx: ReportContext) -> str:
+    """Conversions (and value) by channel under each attribution model, Markov interval and reading."""
+    from .. import attribution
+
+    lang = ctx.lang
+    paths = ctx.bundle.journeys
+    title = f"<h2>{esc(t('attribution', lang))}</h2>"
+    if paths.empty or float(paths["conversions"].sum()) <= 0:
+        return title + f"<p>{esc(t('no_journeys', lang))}</p>"
+    table, text = attribution.report_table(paths, lang=lang, value_col="value", seed=0)
+    res = attribution.compare(paths, value_col="value", seed=0)
+    ax = res.plot()
+    out = title + f"<p>{esc(text)}</p>"
+    out += figure_html(ax.figure, t("attribution_caption", lang), t("attribution_alt", lang).format(n=len(table)))
+    return out + table_html(table, t("attribution_table_caption", lang))
+
+
+@dataclass
+class BudgetSection:
+    """What the budget part of a report shows (formatted tables and sentences)."""
+
+    efficiency: pd.DataFrame | None
+    pacing: pd.DataFrame | None
+    next_thousand: list[str]
+    curves_figure: object | None
+    comparison: pd.DataFrame | None
+    comparison_verdicts: list[str]
+
+
+def budget_section(ctx: ReportContext, *, n_boot: int = 50) -> BudgetSection:
+    """Benchmarks, pacing (campaign in flight), response curves from past campaigns of the same
+    objective, the value of the next 1 000 $, and the agency comparison when there is one."""
+    from .. import budget, planning
+
+    lang, b, h = ctx.lang, ctx.bundle, ctx.history
+    cid = b.campaign_id
+    in_flight = b.info["start_date"] <= ctx.as_of < b.info["end_date"]
+    parts = budget.report_section(history=h["delivery"], campaigns=h["campaigns"], campaign_id=cid,
+                                  plan_lines=b.plan_lines if in_flight else None,
+                                  delivery=b.delivery if in_flight else None,
+                                  as_of=ctx.as_of if in_flight else None, lang=lang)
+    model = budget.fit_response_curves(h["delivery"][h["delivery"]["date"] <= ctx.as_of], h["campaigns"],
+                                       b.objective, seed=0, n_boot=n_boot)
+    nxt = model.next_thousand(lang)
+    fig = model.plot(lang=lang).figure if hasattr(model, "plot") else None
+    comparison, verdicts = None, []
+    if not b.agency_plans.empty:
+        plans = {t("bought_plan", lang): b.plan_lines.groupby("channel", as_index=False)["planned_spend"].sum()
+                 .rename(columns={"planned_spend": "spend"})}
+        for pid, grp in b.agency_plans.groupby("plan_id"):
+            plans[str(pid)] = grp[["channel", "spend"]]
+        comp = planning.compare(model, plans)
+        comparison = planning.format_comparison(comp, lang)
+        verdicts = list(comp.table[f"verdict_{lang}"])
+    return BudgetSection(parts.get("efficiency"), parts.get("pacing"), nxt, fig, comparison, verdicts)
+
+
+def section_budget(ctx: ReportContext) -> str:
+    """The budget part of the report as HTML (see :func:`budget_section`)."""
+    lang = ctx.lang
+    sec = budget_section(ctx)
+    out = f"<h2>{esc(t('efficiency', lang))}</h2>"
+    eff = sec.efficiency
+    if eff is not None and len(eff):  # KPIs that do not apply to a channel (no value, no peers) are left out
+        eff = eff[~((eff.iloc[:, 2] == fmt.na(lang)) & (eff.iloc[:, -1].astype(str) == "0"))]
+    if eff is not None and len(eff):
+        out += table_html(eff, t("efficiency_caption", lang))
+    else:
+        out += f"<p>{esc(t('no_benchmark', lang))}</p>"
+    if sec.pacing is not None:
+        out += f"<h2>{esc(t('pacing', lang))}</h2>" + table_html(sec.pacing, t("pacing_caption", lang))
+    out += f"<h2>{esc(t('response_curves', lang))}</h2>"
+    if sec.curves_figure is not None:
+        out += figure_html(sec.curves_figure, t("curves_caption", lang), t("curves_alt", lang))
+    out += "<ul>" + "".join(f"<li>{esc(s)}</li>" for s in sec.next_thousand) + "</ul>"
+    if sec.comparison is not None:
+        out += f"<h2>{esc(t('agency_comparison', lang))}</h2>" + table_html(sec.comparison)
+        out += "<ul>" + "".join(f"<li>{esc(v)}</li>" for v in sec.comparison_verdicts) + "</ul>"
     return out

@@ -111,6 +111,65 @@ TEXT: dict[str, tuple[str, str]] = {
     "kpis_by_objective": ("Indicateurs par objectif et par exercice", "KPIs by objective and fiscal year"),
     "portfolio": ("Vue d'ensemble du portefeuille", "Portfolio overview"),
     "media_plan": ("Plan média proposé", "Proposed media plan"),
+    "attribution": ("Attribution des conversions par canal", "Attribution of conversions by channel"),
+    "no_journeys": ("Aucun parcours de conversion n'est disponible pour cette campagne.",
+                    "No conversion journeys are available for this campaign."),
+    "attribution_caption": ("Conversions attribuées à chaque canal selon chaque modèle.",
+                            "Conversions credited to each channel under each model."),
+    "attribution_alt": ("Barres groupées : conversions attribuées par modèle pour {n} canaux.",
+                        "Grouped bars: conversions credited by model for {n} channels."),
+    "attribution_table_caption": (
+        "Premier contact, dernier contact, linéaire, en U (40/20/40), Markov d'ordre 1 exact (effet de retrait, "
+        "intervalle par rééchantillonnage des parcours) et Shapley.",
+        "First touch, last touch, linear, U-shaped (40/20/40), exact order-1 Markov (removal effect, interval by "
+        "resampling journeys) and Shapley."),
+    "efficiency": ("Efficacité par rapport aux campagnes passées", "Efficiency against past campaigns"),
+    "efficiency_caption": ("Comparaison avec les campagnes passées de même objectif, sur le même canal "
+                           "(médiane, écart interquartile, rang centile).",
+                           "Compared with past campaigns of the same objective on the same channel (median, "
+                           "interquartile range, percentile)."),
+    "no_benchmark": ("Pas assez de campagnes passées comparables pour établir des repères.",
+                     "Not enough comparable past campaigns to set benchmarks."),
+    "pacing": ("Rythme de diffusion (campagne en cours)", "Pacing (campaign in flight)"),
+    "pacing_caption": ("Dépensé et livré à la date des données par rapport au plan, projection en fin de "
+                       "campagne et ajustement quotidien pour revenir au plan.",
+                       "Spent and delivered to date against the plan, projection at the end of the flight and "
+                       "the daily adjustment that brings each line back on plan."),
+    "response_curves": ("Courbes de réponse et valeur du prochain dollar", "Response curves and the next dollar"),
+    "curves_caption": ("Courbes de réponse par canal estimées sur les campagnes passées de même objectif; "
+                       "le point marque la dépense actuelle.",
+                       "Response curves per channel estimated on past campaigns of the same objective; the dot "
+                       "marks current spend."),
+    "curves_alt": ("Courbes : résultat hebdomadaire attendu selon la dépense hebdomadaire, par canal.",
+                   "Curves: expected weekly outcome by weekly spend, per channel."),
+    "agency_comparison": ("Plan de l'agence comparé au plan acheté", "Agency plan compared with the bought plan"),
+    "bought_plan": ("plan acheté", "bought plan"),
+    "methods": ("Méthodes", "Methods"),
+    "method_segments": (
+        "Segments : taux par segment en ratio de sommes; rapport de taux contre le reste de la dimension, ajusté "
+        "pour le canal par un modèle linéaire généralisé de Poisson (exposition en décalage, surdispersion par "
+        "l'échelle de Pearson), intervalles de Wald à 95 %; valeurs q de Benjamini-Hochberg par dimension.",
+        "Segments: rates as ratios of sums; rate ratio against the rest of the dimension, adjusted for channel "
+        "with a Poisson generalised linear model (exposure offset, overdispersion via the Pearson scale), 95% "
+        "Wald intervals; Benjamini-Hochberg q-values per dimension."),
+    "method_privacy": (
+        "Confidentialité : toute cellule comptant moins de personnes que le seuil (10 par défaut) est masquée, "
+        "ainsi que les cellules qui permettraient de la recalculer à partir des totaux.",
+        "Privacy: any cell counting fewer people than the threshold (10 by default) is withheld, together with "
+        "the cells that would allow recomputing it from the totals."),
+    "method_attribution": (
+        "Attribution : modèles heuristiques (premier et dernier contact, linéaire, en U) et modèle de Markov "
+        "d'ordre 1 calculé exactement (chaîne absorbante, effet de retrait), avec intervalle par "
+        "rééchantillonnage des parcours (200 tirages); valeurs de Shapley exactes.",
+        "Attribution: heuristic models (first and last touch, linear, U-shaped) and an order-1 Markov model "
+        "computed exactly (absorbing chain, removal effect), with an interval from resampling journeys (200 "
+        "draws); exact Shapley values."),
+    "method_budget": (
+        "Budget : repères tirés des campagnes passées de même objectif et canal; courbes de réponse (saturation "
+        "de Hill) ajustées par moindres carrés sur les séries hebdomadaires passées, intervalles par "
+        "rééchantillonnage par blocs.",
+        "Budget: benchmarks from past campaigns of the same objective and channel; response curves (Hill "
+        "saturation) fitted by least squares on past weekly series, block-bootstrap intervals."),
     "provenance": ("Provenance du rapport", "What this report was built from"),
     "toolkit_version": ("Version de campaign_toolkit", "campaign_toolkit version"),
     "data_source": ("Source des données", "Data source"),

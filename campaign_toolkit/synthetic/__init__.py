@@ -404,6 +404,31 @@ def _agency_plans(rng: np.random.Generator, campaigns: pd.DataFrame, lines: pd.D
     return pd.DataFrame(rows, columns=list(schema.SCHEMAS["agency_plans"].columns))
 
 
+JOURNEY_CHANNELS = ("search", "social_meta", "social_other", "online_video", "programmatic_display", "ctv",
+                    "audio_streaming")
+
+
+def _journeys(rng: np.random.Generator, campaigns: pd.DataFrame, lines: pd.DataFrame,
+              cfg: Config) -> tuple[pd.DataFrame, dict]:
+    """Aggregated journeys of the action and consideration campaigns, drawn from a known chain each."""
+    from .journeys import simulate_journeys
+
+    frames, truth = [], {}
+    for c in campaigns.itertuples(index=False):
+        if c.objective == "awareness":
+            continue
+        chans = [ch for ch in dict.fromkeys(lines.loc[lines["campaign_id"] == c.campaign_id, "channel"])
+                 if ch in JOURNEY_CHANNELS]
+        if len(chans) < 2:
+            continue
+        paths, tr = simulate_journeys(chans, cfg.journeys_per_campaign, seed=rng)
+        paths.insert(0, "campaign_id", c.campaign_id)
+        frames.append(paths)
+        truth[c.campaign_id] = tr
+    cols = list(schema.SCHEMAS["journeys"].columns)
+    return (pd.concat(frames, ignore_index=True)[cols] if frames else pd.DataFrame(columns=cols)), truth
+
+
 def _media_mix(rng: np.random.Generator, cfg: Config) -> tuple[pd.DataFrame, dict]:
     """One weekly series per objective (3 fiscal years of weeks) from planted response curves."""
     from .media_mix import simulate_media_mix
@@ -438,10 +463,12 @@ def generate(seed: int = DEFAULT_SEED, *, config: Config | None = None) -> tuple
     lift_tests, lift_truth = _lift_tests(rng, campaigns)
     agency = _agency_plans(rng, campaigns, lines)
     media_mix, mm_truth = _media_mix(rng, cfg)
+    journeys, journey_truth = _journeys(rng, campaigns, lines, cfg)
     data = Dataset(
         campaigns=campaigns,
         plan_lines=lines,
         delivery=delivery,
+        journeys=journeys,
         lift_tests=lift_tests,
         agency_plans=agency,
     )
@@ -457,6 +484,7 @@ def generate(seed: int = DEFAULT_SEED, *, config: Config | None = None) -> tuple
         "simpson": _simpson_truth(delivery),
         "lift_tests": lift_truth,
         "media_mix": mm_truth,
+        "journeys": journey_truth,
     }
     return data, truth
 
