@@ -99,6 +99,20 @@ def _cmd_plan(args) -> int:
     return 0
 
 
+def _cmd_segments(args) -> int:
+    from .report.portfolio import recommendation_table, recommendations
+
+    recs = recommendations(warehouse=args.warehouse or "", objectives=(args.objective,), threshold=args.threshold)
+    if args.objective not in recs:
+        print(f"No delivery for objective {args.objective!r} in the warehouse.", file=sys.stderr)
+        return 1
+    rec = recs[args.objective]
+    print(recommendation_table(rec, args.lang, top=args.top).to_string(index=False))
+    print()
+    print(rec.summary(args.lang))
+    return 0
+
+
 def _cmd_list(args) -> int:
     from .warehouse import Warehouse
 
@@ -181,6 +195,14 @@ def build_parser() -> argparse.ArgumentParser:
     pl.add_argument("--out", default=str(REPORTS_DIR))
     pl.add_argument("--no-report", action="store_true", help="print the plan only")
     pl.set_defaults(func=_cmd_plan)
+
+    sg = sub.add_parser("segments", help="most promising segments for an objective, from all past campaigns")
+    sg.add_argument("--objective", required=True, choices=list(schema.OBJECTIVES))
+    sg.add_argument("--top", type=int, default=10)
+    sg.add_argument("--threshold", type=int, default=10, help="privacy threshold (5-20 people)")
+    sg.add_argument("--lang", choices=["fr", "en"], default="fr")
+    sg.add_argument("--warehouse", default="")
+    sg.set_defaults(func=_cmd_segments)
 
     ls = sub.add_parser("list", help="list the campaigns of the warehouse")
     ls.add_argument("--warehouse", default="")

@@ -27,6 +27,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+import warnings
+
 import numpy as np
 import pandas as pd
 from scipy import stats
@@ -568,12 +570,28 @@ def segment_lift(delivery: pd.DataFrame, kpi: str, by, reference: str = "rest", 
 # ---------------------------------------------------------------------------
 
 
-def _fit_glm(data: pd.DataFrame, y: str, expo: str, terms: list[str], refs: dict, dispersion: str):
+def term_identifiable(X: pd.DataFrame, term: str) -> bool:
+    """True if the columns of ``term`` in design ``X`` are not linear combinations of the others
+    (their effect can be separated from the controls)."""
+    cols = [c for c in X.columns if c.startswith(f"C({term},")]
+    if not cols:
+        return False
+    rest = X.drop(columns=cols).to_numpy(float)
+    full = X.to_numpy(float)
+    return np.linalg.matrix_rank(full) == np.linalg.matrix_rank(rest) + len(cols)
+
+
+def _fit_glm(data: pd.DataFrame, y: str, expo: str, terms: list[str], refs: dict, dispersion: str,
+             check_term: str | None = None):
+    """Fit the Poisson (or negative binomial) GLM; with ``check_term``, return ``(None, nan)``
+    when that term is not identifiable (confounded with the other terms)."""
     import statsmodels.api as sm
     from patsy import dmatrix
 
     rhs = " + ".join(f"C({t}, Treatment({refs[t]!r}))" for t in terms) or "1"
     X = dmatrix(rhs, data, return_type="dataframe")
+    if check_term is not None and not term_identifiable(X, check_term):
+        return None, float("nan")
     offset = np.log(data[expo].to_numpy(float))
     yv = data[y].to_numpy(float)
     if dispersion == "negbin":
@@ -584,6 +602,15 @@ def _fit_glm(data: pd.DataFrame, y: str, expo: str, terms: list[str], refs: dict
         res = sm.GLM(yv, X, family=sm.families.NegativeBinomial(alpha=alpha), offset=offset).fit()
         return res, alpha
     model = sm.GLM(yv, X, family=sm.families.Poisson(), offset=offset)
+    with warnings.catch_warnings():
+        # Collinear controls (e.g. device "tv" only on TV channels) make the design rank-deficient;
+        # the pseudo-inverse still gives unique estimates of identifiable effects, and callers
+        # check that the effect they report is identifiable (see _identifiable_vs_rest).
+        warnings.simplefilter("ignore", category=sm.tools.sm_exceptions.SingularMatrixWarning)
+        return _fit_poisson(model, yv, X, dispersion)
+
+
+def _fit_poisson(model, yv, X, dispersion: str):
     if dispersion == "pearson" and len(yv) <= X.shape[1]:
         # A saturated model leaves no residual df: the Pearson scale is undefined, so the
         # interval is unknown (NaN, shown as n.d.), not invented.
@@ -648,6 +675,17 @@ def adjusted_effects(delivery: pd.DataFrame, kpi: str | None = None, dims=("age_
         data[c] = data[c].astype(str)
     if aggregate:
         data = data.groupby(cols, observed=True, sort=True)[[successes, exposure]].sum().reset_index()
+    # A stratum of a control (a channel, a campaign) with no success at all has a rate of 0 whatever
+    # the segment: it carries no information on segment effects and its coefficient would diverge
+    # to minus infinity. Such strata are left out and listed.
+    dead_strata = {}
+    for c in controls:
+        tot = data.groupby(c, observed=True)[successes].sum()
+        dead = sorted(tot[tot <= 0].index.tolist())
+        if dead and len(dead) < len(tot):
+            dead_strata[c] = dead
+            data = data[~data[c].isin(dead)]
+    data = data.reset_index(drop=True)
     seg_expo = {d: data.groupby(d)[exposure].sum() for d in dims}
     zero = {d: sorted(s[s <= 0].index.tolist()) for d, s in seg_expo.items() if (s <= 0).any()}
     data = data[data[exposure] > 0].reset_index(drop=True)
@@ -662,19 +700,19 @@ def adjusted_effects(delivery: pd.DataFrame, kpi: str | None = None, dims=("age_
         for d in dims:
             for lev in sorted(data[d].unique()):
                 sub = data.assign(_ind=np.where(data[d] == lev, "in", "out"))
-                if not _identifiable_vs_rest(sub, controls):
-                    rows.append(_effect_row(d, lev, "rest", np.nan, np.nan, z, data, successes, exposure))
-                    continue
                 if aggregate or by_date:
                     keys = ["_ind"] + controls + (["date"] if by_date else [])
                     sub = sub.groupby(keys, sort=True)[[successes, exposure]].sum().reset_index()
                 res, scale = _fit_glm(sub, successes, exposure, ["_ind"] + controls,
-                                      {"_ind": "out", **ctrl_refs}, dispersion)
+                                      {"_ind": "out", **ctrl_refs}, dispersion, check_term="_ind")
+                if res is None:  # the level is confounded with the controls: no estimate, not a guess
+                    rows.append(_effect_row(d, lev, "rest", np.nan, np.nan, z, data, successes, exposure))
+                    continue
                 scales.append(scale)
                 name = next(k for k in res.params.index if k.startswith("C(_ind"))
                 b, se = float(res.params[name]), float(res.bse[name])
                 rows.append(_effect_row(d, lev, "rest", b, se, z, data, successes, exposure))
-        scale = float(np.median(scales))
+        scale = float(np.median(scales)) if scales else float("nan")
     else:
         refs = {}
         for d in dims:
@@ -709,7 +747,7 @@ def adjusted_effects(delivery: pd.DataFrame, kpi: str | None = None, dims=("age_
                 f"for {', '.join(controls) or 'nothing'}; overdispersion: {disp}; Wald intervals"),
         params={"kpi": kpi, "dims": dims, "controls": controls, "dropped_controls": dropped,
                 "reference": reference, "dispersion": dispersion, "scale": scale, "aggregate": aggregate,
-                "zero_exposure": zero, "n_obs": int(len(data)), "level": level, "view": "adjusted",
+                "zero_exposure": zero, "dropped_strata": dead_strata, "n_obs": int(len(data)), "level": level, "view": "adjusted",
                 "levels": {d: sorted(data[d].unique()) for d in dims}},
         estimate_col="rate_ratio", label_col="segment",
     )
@@ -726,14 +764,6 @@ def _effect_row(d, lev, ref, b, se, z, data, successes, exposure) -> dict:
     return {"dimension": d, "segment": lev, "reference": ref, "rate_ratio": est[0],
             "ci_low": est[1], "ci_high": est[2], "p_value": est[3],
             "successes": float(data.loc[sel, successes].sum()), "exposure": float(data.loc[sel, exposure].sum())}
-
-
-def _identifiable_vs_rest(sub: pd.DataFrame, controls: list[str]) -> bool:
-    """True if the in/out indicator varies within at least one stratum of the controls
-    (otherwise it is confounded with them and its effect cannot be separated)."""
-    if not controls:
-        return sub["_ind"].nunique() == 2
-    return bool((sub.groupby(controls, observed=True)["_ind"].nunique() == 2).any())
 
 
 # ---------------------------------------------------------------------------
@@ -940,7 +970,9 @@ def recommend_segments(history: pd.DataFrame, objective: str, *, campaigns: pd.D
     ``history``: delivery rows of many campaigns; ``campaigns``: a table with
     ``campaign_id`` and ``objective``. The KPI is the objective's primary rate KPI
     (:data:`PRIMARY_RATE_KPI`) unless given. Each segment is compared with the rest of its
-    dimension by a channel- and campaign-adjusted Poisson GLM (Pearson scale). Segments
+    dimension by a Poisson GLM (Pearson scale) adjusted for channel, campaign and the other
+    segment dimensions; segments are ranked by the conservative end of their 95 % interval
+    (lower bound when higher is better). Segments
     whose outcome count is below ``threshold`` are left out (counted in
     ``params['left_out']``, per dimension). Table columns: rank, dimension, segment,
     rate_ratio, ci_low, ci_high, q_value, n_campaigns, exposure, successes, rationale_fr,
@@ -962,7 +994,11 @@ def recommend_segments(history: pd.DataFrame, objective: str, *, campaigns: pd.D
     if not dims:
         raise ValueError("No segment dimension with at least two levels in the history.")
     _check_counts(hist, spec.numerator, spec.denominator, kpi in PROPORTION_KPIS)
-    eff = adjusted_effects(hist, kpi, dims, controls=controls, reference="rest", level=level).table
+    # One model per dimension, adjusted for channel, campaign AND the other dimensions: segments are
+    # bought as combinations (a region's cells may be mostly young or mobile), so without the other
+    # dimensions a segment would be credited with its neighbours' effects.
+    eff = pd.concat([adjusted_effects(hist, kpi, [d], controls=list(controls) + [o for o in dims if o != d],
+                                      reference="rest", level=level).table for d in dims], ignore_index=True)
     counts = []
     for d in dims:
         g = hist.groupby(d, observed=True).agg(successes=(spec.numerator, "sum"),
@@ -973,14 +1009,19 @@ def recommend_segments(history: pd.DataFrame, objective: str, *, campaigns: pd.D
     small = eff["successes"] < threshold
     left_out = {d: int(small[eff["dimension"] == d].sum()) for d in dims}
     eff = eff[~small].copy()
-    eff = eff.sort_values(["rate_ratio", "ci_low"], ascending=not spec.higher_is_better).reset_index(drop=True)
+    # Rank on the conservative end of the interval, so that a large but uncertain ratio does not
+    # outrank a solid one ("most promising" = best with confidence).
+    bound = "ci_low" if spec.higher_is_better else "ci_high"
+    eff = eff.sort_values([bound, "rate_ratio"], ascending=not spec.higher_is_better,
+                          na_position="last").reset_index(drop=True)
     eff.insert(0, "rank", np.arange(1, len(eff) + 1))
     eff["rationale_fr"] = [_rationale(r, kpi, "fr") for _, r in eff.iterrows()]
     eff["rationale_en"] = [_rationale(r, kpi, "en") for _, r in eff.iterrows()]
     eff = eff.drop(columns=["reference", "p_value"])
     return Recommendation(
         eff, method=(f"Segments ranked by {kpi} rate ratio vs the rest of their dimension, Poisson GLM "
-                     f"adjusted for {', '.join(controls)} over {len(ids & set(hist['campaign_id']))} "
+                     f"adjusted for {', '.join(controls)} and the other dimensions, ranked by the conservative interval "
+                     f"bound, over {len(ids & set(hist['campaign_id']))} "
                      f"past {objective} campaigns (Pearson scale)"),
         params={"objective": objective, "kpi": kpi, "threshold": threshold, "left_out": left_out,
                 "n_campaigns": int(hist["campaign_id"].nunique())},
@@ -994,10 +1035,10 @@ def _rationale(r, kpi: str, lang: str) -> str:
     n = int(r["n_campaigns"])
     if lang == "en":
         strength = ("clearly" if r["q_value"] < 0.05 else "not clearly")
-        return (f"{lab}: {k} {rr} times the rest of its dimension at equal channel mix (95% CI {lo} to {hi}; "
+        return (f"{lab}: {k} {rr} times the rest of its dimension at equal channel, campaign and other segment mix (95% CI {lo} to {hi}; "
                 f"{strength} different), over {n} campaign(s).")
     strength = "écart net" if r["q_value"] < 0.05 else "écart non concluant"
-    return (f"{lab} : {k} {rr} fois celui du reste de sa dimension à répartition de canaux égale "
+    return (f"{lab} : {k} {rr} fois celui du reste de sa dimension, à canaux, campagnes et autres caractéristiques égaux "
             f"(IC à 95 % {lo} à {hi} ; {strength}), sur {n} campagne(s).")
 
 

@@ -106,3 +106,47 @@ def test_portfolio_tables_agree_with_the_raw_tables(warehouse_path, shipped):
     for fy, grp in lines.groupby("fy"):
         expected = grp.loc[grp["community"], "planned_spend"].sum() / grp["planned_spend"].sum()
         assert sh.loc[fy, "community"] == pytest.approx(expected)
+
+
+def test_plan_command_prints_a_plan_that_respects_the_constraints(warehouse_path, tmp_path, capsys):
+    agency = tmp_path / "agence.csv"
+    agency.write_text("canal;montant\nsocial_meta;150 000,00 $\nsearch;100 000,00 $\n", encoding="utf-8")
+    code = cli.main(["plan", "--objective", "awareness", "--budget", "250000", "--exclude", "social_meta",
+                     "--min-share", "community=0.04", "--compare", str(agency), "--warehouse", str(warehouse_path),
+                     "--no-report"])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    meta_line = next(line for line in out.splitlines() if line.startswith("Réseaux sociaux (Meta)"))
+    assert re.split(" {2,}", meta_line)[1] == "0\u00a0$"  # the excluded medium gets nothing
+    assert "agence" in out
+    from campaign_toolkit import planning
+    from campaign_toolkit.warehouse import Warehouse
+
+    with Warehouse.open(warehouse_path) as wh:
+        data = wh.planning_inputs()
+    plan, comparison = planning.plan_from_cli("awareness", 250000.0, ["social_meta"], {"community": 0.04}, {},
+                                              str(agency), 0, "fr", data=data)
+    t = plan.table.set_index("channel")
+    assert t["amount"].sum() == pytest.approx(250000.0, rel=1e-6)
+    assert t.loc["social_meta", "amount"] == pytest.approx(0.0, abs=1e-6) if "social_meta" in t.index else True
+    flags = planning.channel_flags(data["plan_lines"])
+    community = float((t["amount"] * flags.set_index("channel")["community"].reindex(t.index).fillna(0)).sum())
+    assert community >= 0.04 * 250000.0 * (1 - 1e-6)
+    assert len(comparison.table) == 2
+
+
+def test_plan_parameters_are_checked(warehouse_path, capsys):
+    assert cli.main(["plan", "--objective", "awareness", "--budget", "-5", "--no-report",
+                     "--warehouse", str(warehouse_path)]) == 2
+    assert "budget must be a positive amount" in capsys.readouterr().err
+    assert cli.main(["plan", "--objective", "awareness", "--budget", "1000", "--min-share", "community",
+                     "--no-report", "--warehouse", str(warehouse_path)]) == 2
+    assert "NAME=SHARE" in capsys.readouterr().err
+
+
+def test_media_plan_report_is_written(warehouse_path, tmp_path):
+    res = runner.run_plan_report({"objective": "action", "budget": 100000.0, "warehouse": str(warehouse_path),
+                                  "min_share": {"community": 0.04}}, out_dir=tmp_path)
+    assert res.ok, res.error
+    page = (tmp_path / "plans" / "plan_action_fr.html").read_text(encoding="utf-8")
+    assert '<html lang="fr">' in page and "$" in page

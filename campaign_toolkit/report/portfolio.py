@@ -39,7 +39,7 @@ def load(*, warehouse: str = "", lang: str = "fr") -> Portfolio:
         camps = wh.campaigns()
         lines = wh.table("plan_lines")
         by_channel = delivery_by_campaign_channel(wh)
-        meta = wh.meta()
+        meta = wh.meta() | {"_path": str(wh.path)}
     camps["fiscal_year"] = schema.fiscal_year(camps["start_date"]).to_numpy()
     fy = camps.set_index("campaign_id")["fiscal_year"]
     lines["fiscal_year"] = lines["campaign_id"].map(fy)
@@ -159,4 +159,57 @@ def section_kpis(p: Portfolio) -> str:
             spec = metrics.KPIS[code]
             shown[spec.fr if lang == "fr" else spec.en] = [fmt.kpi(v, spec.unit, lang) for v in part[code]]
         out += f"<h3>{esc(schema.label('objective', obj, lang))}</h3>" + table_html(shown)
+    return out
+
+
+def recommendations(*, warehouse: str = "", objectives=tuple(schema.OBJECTIVES), threshold: int = 10) -> dict:
+    """Rank segments for each objective over all its past campaigns (channel- and campaign-adjusted).
+
+    Returns ``{objective: lift.Recommendation}``; objectives without data are left out.
+    """
+    from .. import lift
+
+    out = {}
+    with Warehouse.open(warehouse or None) as wh:
+        for obj in objectives:
+            h = wh.history(obj)
+            if h["delivery"].empty:
+                continue
+            out[obj] = lift.recommend_segments(h["delivery"], obj, campaigns=h["campaigns"], threshold=threshold)
+    return out
+
+
+def recommendation_table(rec, lang: str = "fr", top: int = 8) -> pd.DataFrame:
+    """The top segments of a recommendation, formatted, without any count of people.
+
+    Counts are not shown: with the portfolio totals published elsewhere, the count of a
+    left-out (too small) segment could be recovered from the published ones.
+    """
+    t_ = rec.table.head(top)
+    fr = lang == "fr"
+    return pd.DataFrame({
+        ("Rang" if fr else "Rank"): t_["rank"],
+        t("dimension", lang): [schema.label("dimension", d, lang) for d in t_["dimension"]],
+        "Segment": [schema.label(d, s, lang) for d, s in zip(t_["dimension"], t_["segment"], strict=True)],
+        ("Rapport de taux ajusté" if fr else "Adjusted rate ratio"): [fmt.number(v, lang, 2) for v in t_["rate_ratio"]],
+        ("IC à 95 %" if fr else "95% CI"): [f"{fmt.number(a, lang, 2)} – {fmt.number(b, lang, 2)}"
+                                            for a, b in zip(t_["ci_low"], t_["ci_high"], strict=True)],
+        ("Campagnes" if fr else "Campaigns"): [fmt.number(v, lang) for v in t_["n_campaigns"]],
+    })
+
+
+def section_segments(p: Portfolio, recs: dict | None = None) -> str:
+    """Most promising segments per objective, from every past campaign of that objective."""
+    from ..lift import PRIMARY_RATE_KPI
+
+    lang = p.lang
+    recs = recs if recs is not None else recommendations(warehouse=p.meta.get("_path", ""))
+    out = f"<h2>{esc(t('segments_by_objective', lang))}</h2><p>{esc(t('segments_by_objective_intro', lang))}</p>"
+    for obj, rec in recs.items():
+        spec = metrics.KPIS[PRIMARY_RATE_KPI[obj]]
+        n_out = int(sum(rec.params["left_out"].values()))
+        cap = t("segments_by_objective_caption", lang).format(
+            kpi=spec.fr if lang == "fr" else spec.en, n_out=n_out, threshold=rec.params["threshold"])
+        out += f"<h3>{esc(schema.label('objective', obj, lang))}</h3>" + table_html(recommendation_table(rec, lang),
+                                                                                   cap)
     return out

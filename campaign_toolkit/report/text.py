@@ -170,6 +170,18 @@ TEXT: dict[str, tuple[str, str]] = {
         "rééchantillonnage par blocs.",
         "Budget: benchmarks from past campaigns of the same objective and channel; response curves (Hill "
         "saturation) fitted by least squares on past weekly series, block-bootstrap intervals."),
+    "dimension": ("Dimension", "Dimension"),
+    "segments_by_objective": ("Segments les plus prometteurs par objectif", "Most promising segments by objective"),
+    "segments_by_objective_intro": (
+        "Pour chaque objectif, toutes les campagnes passées de cet objectif sont analysées ensemble : chaque "
+        "segment est comparé au reste de sa dimension à répartition égale des canaux et des campagnes (modèle de "
+        "Poisson ajusté). Un rapport de 1,20 signifie un indicateur principal 20 % plus élevé que le reste.",
+        "For each objective, all its past campaigns are analysed together: each segment is compared with the rest "
+        "of its dimension at equal channel and campaign mix (adjusted Poisson model). A ratio of 1.20 means a "
+        "primary KPI 20% higher than the rest."),
+    "segments_by_objective_caption": (
+        "Indicateur : {kpi}. {n_out} segment(s) de moins de {threshold} résultats exclu(s) pour la confidentialité.",
+        "KPI: {kpi}. {n_out} segment(s) with fewer than {threshold} outcomes left out for privacy."),
     "provenance": ("Provenance du rapport", "What this report was built from"),
     "toolkit_version": ("Version de campaign_toolkit", "campaign_toolkit version"),
     "data_source": ("Source des données", "Data source"),
