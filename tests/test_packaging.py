@@ -33,3 +33,13 @@ def test_ci_runs_the_readme_test_command():
     assert "<!-- test-command -->" in readme and "<!-- demo-command -->" in readme
     ci = (ROOT / ".ci" / "run").read_text()
     assert "test-command" in ci
+
+
+def test_readme_analyst_tour_runs(tmp_path, monkeypatch):
+    """The README's Python tour is executed as written, on the shipped data."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    readme = (ROOT / "README.md").read_text()
+    block = re.search(r"## For an analyst.*?```python\n(.*?)```", readme, re.S).group(1)
+    exec(compile(block, "README.md", "exec"), {})  # noqa: S102 - our own documentation
