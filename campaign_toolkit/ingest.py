@@ -130,13 +130,35 @@ def _decode(raw: bytes, source: str) -> str:
     raise IngestError(f"{source}: cannot decode the file as UTF-8 or Windows-1252; re-export it as UTF-8 CSV.")
 
 
-def _read_text_table(text: str, source: str) -> pd.DataFrame:
+def _read_text_table(text: str, source: str) -> tuple[pd.DataFrame, list[int], list[tuple[int, str, str]]]:
+    """Split a CSV text into (table of text cells, source line of each row, ragged rows).
+
+    Ragged rows (a number of fields other than the header's) are returned as
+    ``(line, raw text, reason)`` so that they are quarantined, not lost.
+    """
     try:
-        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
-        sep = dialect.delimiter
+        sep = csv.Sniffer().sniff(text[:4096], delimiters=",;\t").delimiter
     except csv.Error:
-        sep = ";" if text.split("\n", 1)[0].count(";") > text.split("\n", 1)[0].count(",") else ","
-    return pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, skip_blank_lines=True)
+        first = text.split("\n", 1)[0]
+        sep = ";" if first.count(";") > first.count(",") else ","
+    reader = csv.reader(io.StringIO(text), delimiter=sep)
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise IngestError(f"{source}: the file is empty; export it again with a header row.") from None
+    rows, lines, ragged = [], [], []
+    raw_lines = text.splitlines()
+    for rec in reader:
+        line = reader.line_num
+        if not rec or all(not c.strip() for c in rec):
+            continue  # blank line: not a row
+        if len(rec) != len(header):
+            raw = raw_lines[line - 1] if line - 1 < len(raw_lines) else sep.join(rec)
+            ragged.append((line, raw, f"{len(rec)} fields where the header has {len(header)}"))
+            continue
+        rows.append(rec)
+        lines.append(line)
+    return pd.DataFrame(rows, columns=header, dtype=str), lines, ragged
 
 
 NUMERIC_COLUMNS = {"impressions", "clicks", "video_starts", "video_completions", "landing_sessions",
@@ -157,15 +179,17 @@ def read_export(path: str | Path, table: str, *, mapping: dict[str, str] | None 
     if table not in schema.SCHEMAS:
         raise IngestError(f"Unknown table {table!r}; the canonical tables are: {', '.join(schema.TABLES)}.")
     path = Path(path)
+    ragged: list[tuple[int, str, str]] = []
     if path.suffix.lower() in (".xlsx", ".xls"):
         try:
             raw_df = pd.read_excel(path, dtype=str).fillna("")
         except ImportError as err:
             raise IngestError(f"{path.name}: reading Excel needs openpyxl (pip install openpyxl), "
                               "or save the sheet as CSV.") from err
+        lines = [i + 2 for i in range(len(raw_df))]
     else:
-        raw_df = _read_text_table(_decode(path.read_bytes(), path.name), path.name)
-    rows_in = len(raw_df)
+        raw_df, lines, ragged = _read_text_table(_decode(path.read_bytes(), path.name), path.name)
+    rows_in = len(raw_df) + len(ragged)
     synonyms = {**HEADER_SYNONYMS, **{normalise_header(k): v for k, v in (mapping or {}).items()}}
     rename = {c: synonyms.get(normalise_header(c), normalise_header(c).replace(" ", "_")) for c in raw_df.columns}
     df = raw_df.rename(columns=rename)
@@ -185,6 +209,9 @@ def read_export(path: str | Path, table: str, *, mapping: dict[str, str] | None 
             parsed = df[col].map(lambda v, m=mark: parse_number(v, m))
             for i in df.index[parsed.isna()]:
                 reasons.setdefault(i, []).append(f"{col}: {df.at[i, col]!r} is not a number")
+            if str(schema.SCHEMAS[table].columns[col].dtype) == "Int64":
+                for i in df.index[parsed.notna() & (parsed % 1 != 0)]:
+                    reasons.setdefault(i, []).append(f"{col}: {df.at[i, col]!r} is not a whole number")
             df[col] = parsed.astype("float64")
     good = df.drop(index=list(reasons))
     good = _coerce_counts(good, table)
@@ -202,23 +229,30 @@ def read_export(path: str | Path, table: str, *, mapping: dict[str, str] | None 
                 reasons.setdefault(int(idx), []).append(f"{case['column']}: rule {case['check']} "
                                                         f"(value {case['failure_case']!r})")
         good = good.drop(index=[i for i in reasons if i in good.index])
-        loaded = schema.SCHEMAS[table].validate(good, lazy=True)
+        try:
+            loaded = schema.SCHEMAS[table].validate(good, lazy=True)
+        except pa.errors.SchemaErrors as err2:  # a problem no single row explains
+            raise IngestError(f"{path.name}: {schema.ValidationError(table, err2.failure_cases)}") from None
     quarantine = raw_df.loc[sorted(reasons)].copy()
-    quarantine.insert(0, "source_row", [i + 2 for i in quarantine.index])  # 1-based, after the header line
+    quarantine.insert(0, "source_row", [lines[i] for i in quarantine.index])  # line in the file (header = 1)
     quarantine["reason"] = ["; ".join(dict.fromkeys(reasons[i])) for i in quarantine.index]
+    if ragged:
+        extra = pd.DataFrame({"source_row": [r[0] for r in ragged], "raw_line": [r[1] for r in ragged],
+                              "reason": [r[2] for r in ragged]})
+        quarantine = pd.concat([quarantine, extra], ignore_index=True).sort_values("source_row", kind="stable")
     result = IngestResult(table, path.name, rows_in, loaded.reset_index(drop=True),
                           quarantine.reset_index(drop=True))
-    assert result.rows_in == len(result.loaded) + len(result.quarantine), "rows lost during ingestion"
+    if result.rows_in != len(result.loaded) + len(result.quarantine):  # never silently lose a row
+        raise RuntimeError(f"{path.name}: {result.rows_in} rows read but {len(result.loaded)} loaded and "
+                           f"{len(result.quarantine)} quarantined; please report this bug.")
     return result
 
 
 def _coerce_counts(df: pd.DataFrame, table: str) -> pd.DataFrame:
-    """Counts must be whole numbers: fractional counts stay float so that validation flags them."""
+    """Give count columns the nullable integer dtype (fractional counts were quarantined before)."""
     for col, spec in schema.SCHEMAS[table].columns.items():
         if str(spec.dtype) == "Int64" and col in df.columns:
-            whole = df[col].dropna() % 1 == 0
-            if whole.all():
-                df[col] = df[col].astype("Int64")
+            df[col] = df[col].astype("Int64")
     return df
 
 

@@ -70,16 +70,22 @@ def safe_ratio(numerator, denominator, scale: float = 1.0):
 
     Works on scalars, numpy arrays and pandas Series (returns the same kind, as float).
     """
-    if isinstance(denominator, pd.Series) or isinstance(numerator, pd.Series):
-        num = pd.Series(numerator, dtype="float64") if not isinstance(numerator, pd.Series) else numerator.astype("float64")
-        den = pd.Series(denominator, dtype="float64") if not isinstance(denominator, pd.Series) else denominator.astype("float64")
-        return scale * num / den.where(den != 0)
+    index = next((x.index for x in (numerator, denominator) if isinstance(x, pd.Series)), None)
+    if index is not None:  # compute positionally, then give back the Series' index
+        values = safe_ratio(_as_float_array(numerator), _as_float_array(denominator), scale)
+        return pd.Series(np.broadcast_to(values, (len(index),)), index=index, dtype="float64")
     num = np.asarray(numerator, dtype=float)
     den = np.asarray(denominator, dtype=float)
     out = np.full(np.broadcast(num, den).shape, np.nan)
     np.divide(num, den, out=out, where=(den != 0) & ~np.isnan(den))
     out = scale * out
     return float(out) if out.ndim == 0 else out
+
+
+def _as_float_array(x) -> np.ndarray:
+    if isinstance(x, pd.Series):
+        return x.astype("float64").to_numpy(na_value=np.nan)
+    return np.asarray(x, dtype=float)
 
 
 def unknown_kpi_error(kpi: str, available=None) -> ValueError:
@@ -113,6 +119,7 @@ def kpis(df: pd.DataFrame, by=None, kpis=None) -> pd.DataFrame:
             need = [c for c in (KPIS[k].numerator, KPIS[k].denominator) if c and c not in df.columns]
             if need:
                 raise KeyError(f"KPI {k!r} needs columns {need}, which the table does not have.")
+    _check_sum_columns(df, present)
     if by:
         sums = df.groupby(by, observed=True, sort=True, dropna=False)[present].sum().reset_index()
     else:
@@ -124,6 +131,22 @@ def kpis(df: pd.DataFrame, by=None, kpis=None) -> pd.DataFrame:
         else:
             sums[k] = safe_ratio(sums[spec.numerator], sums[spec.denominator], spec.scale)
     return sums
+
+
+def _check_sum_columns(df: pd.DataFrame, cols: list[str]) -> None:
+    """Refuse missing or negative counts and spend: a sum that skipped them would be silently wrong."""
+    problems = []
+    for c in cols:
+        v = pd.to_numeric(df[c], errors="coerce").astype("float64")
+        bad_na, bad_neg = v.isna(), v < 0
+        if bad_na.any():
+            problems.append(f"{c} is missing or not numeric in {int(bad_na.sum())} rows "
+                            f"(e.g. rows {df.index[bad_na][:5].tolist()})")
+        if bad_neg.any():
+            problems.append(f"{c} is negative in {int(bad_neg.sum())} rows (e.g. rows {df.index[bad_neg][:5].tolist()})")
+    if problems:
+        raise ValueError("Cannot compute KPIs: " + "; ".join(problems)
+                         + ". Fix or remove these rows (campaign_toolkit.schema.validate lists them all).")
 
 
 def kpi_value(df: pd.DataFrame, kpi: str) -> float:

@@ -79,6 +79,23 @@ class Constraints:
     max_share: dict = field(default_factory=dict)
     flags: pd.DataFrame | None = None
 
+    def __post_init__(self):
+        if isinstance(self.exclude, str):
+            self.exclude = [self.exclude]
+        problems = []
+        for name in ("fixed", "min_spend", "max_spend"):
+            for k, v in dict(getattr(self, name)).items():
+                if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)) \
+                        or not math.isfinite(float(v)) or float(v) < 0:
+                    problems.append(f"{name}[{k!r}] = {v!r} (an amount in CAD >= 0)")
+        for name in ("min_share", "max_share"):
+            for k, v in dict(getattr(self, name)).items():
+                if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)) \
+                        or not 0 <= float(v) <= 1:
+                    problems.append(f"{name}[{k!r}] = {v!r} (a share between 0 and 1)")
+        if problems:
+            raise ValueError("Invalid constraints: " + "; ".join(problems) + ".")
+
     @classmethod
     def from_dict(cls, spec) -> "Constraints":
         """Build from a dict (JSON-friendly) with the same keys; unknown keys are an error."""
@@ -90,7 +107,9 @@ class Constraints:
         if unknown:
             raise KeyError(f"Unknown constraint keys {sorted(unknown)}; use: "
                            + ", ".join(cls.__dataclass_fields__) + ".")
-        return cls(**{k: (list(v) if k == "exclude" else v) for k, v in spec.items()})
+        # a single medium given as text is one item, not a list of characters
+        return cls(**{k: (([v] if isinstance(v, str) else list(v)) if k == "exclude" else v)
+                      for k, v in spec.items()})
 
     def to_dict(self) -> dict:
         """Return the constraints as a JSON-friendly dict (without the flags table)."""
@@ -464,7 +483,10 @@ def optimize(model, budget: float, objective: str | None = None, constraints=Non
     naming the constraints involved. Returns a :class:`PlanResult`.
     """
     model = _pick_model(model, objective)
-    if not (isinstance(budget, (int, float)) and math.isfinite(budget) and budget > 0):
+    if isinstance(budget, np.integer | np.floating):
+        budget = float(budget)
+    if not (isinstance(budget, (int, float)) and not isinstance(budget, bool) and math.isfinite(budget)
+            and budget > 0):
         raise ValueError(f"budget must be a positive amount in CAD, not {budget!r}.")
     cons = Constraints.from_dict(constraints)
     rng = np.random.default_rng(seed)
@@ -513,17 +535,28 @@ def optimize(model, budget: float, objective: str | None = None, constraints=Non
 
 
 def _plan_amounts(plan) -> dict:
+    """Return a plan as {channel: CAD}; refuse negative, missing or infinite amounts."""
     if isinstance(plan, PlanResult):
-        return dict(zip(plan.table["channel"], plan.table["amount"]))
-    if isinstance(plan, pd.DataFrame):
+        amounts = dict(zip(plan.table["channel"], plan.table["amount"]))
+    elif isinstance(plan, pd.DataFrame):
         if not {"channel", "spend"} <= set(plan.columns):
             raise KeyError("A plan table needs columns 'channel' and 'spend' (CAD); read_plan() builds one from a file.")
-        if (plan["spend"] < 0).any():
-            raise ValueError("A plan has negative spend; amounts must be >= 0.")
-        return plan.groupby("channel")["spend"].sum().astype(float).to_dict()
-    if isinstance(plan, (dict, pd.Series)):
-        return {k: float(v) for k, v in dict(plan).items()}
-    raise TypeError(f"A plan is a DataFrame (channel, spend), a dict channel -> CAD or a PlanResult, not {type(plan)}.")
+        spend = pd.to_numeric(plan["spend"], errors="coerce")
+        _check_amounts(dict(zip(plan["channel"].astype(str), spend)))
+        amounts = spend.groupby(plan["channel"]).sum().astype(float).to_dict()
+    elif isinstance(plan, (dict, pd.Series)):
+        amounts = {k: pd.to_numeric(v, errors="coerce") for k, v in dict(plan).items()}
+    else:
+        raise TypeError(f"A plan is a DataFrame (channel, spend), a dict channel -> CAD or a PlanResult, not {type(plan)}.")
+    _check_amounts(amounts)
+    return {k: float(v) for k, v in amounts.items()}
+
+
+def _check_amounts(amounts: dict) -> None:
+    bad = {k: v for k, v in amounts.items() if not (pd.notna(v) and math.isfinite(float(v)) and float(v) >= 0)}
+    if bad:
+        raise ValueError(f"A plan has amounts that are missing, negative or infinite: {bad}. Every amount must be a "
+                         "number of CAD >= 0; fix the plan file or table.")
 
 
 class Comparison(Result):

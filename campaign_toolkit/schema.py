@@ -223,7 +223,7 @@ def unknown_campaign_error(campaign_id: str, known) -> UnknownCampaign:
 # Table schemas (pandera)
 # ---------------------------------------------------------------------------
 
-_ID = pa.Check.str_matches(CAMPAIGN_ID_PATTERN.pattern + "$")
+_ID = pa.Check.str_matches(CAMPAIGN_ID_PATTERN.pattern + r"\Z")  # \Z: a trailing newline does not pass
 
 
 def _isin(values) -> pa.Check:

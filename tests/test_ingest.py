@@ -89,3 +89,14 @@ def test_cli_ingest_loads_good_rows_and_writes_the_quarantine(tmp_path, capsys):
     with Warehouse.open(wpath) as wh:
         assert len(wh.table("delivery")) == before + 1
     assert len(pd.read_csv(tmp_path / "q" / "export.delivery.quarantine.csv")) == 4
+
+
+def test_fractional_counts_and_ragged_rows_are_quarantined_not_fatal(tmp_path):
+    frac = GOOD.replace(";56;", ";12,5;").replace("2026-05-04", "2026-05-05")
+    ragged = GOOD.replace("2026-05-04", "2026-05-06") + ";extra"
+    path = _write(tmp_path, [HEADER, GOOD, frac, ragged])
+    res = ingest.read_export(path, "delivery")
+    assert res.rows_in == 3 and len(res.loaded) == 1 and len(res.quarantine) == 2
+    reasons = dict(zip(res.quarantine["source_row"], res.quarantine["reason"], strict=True))
+    assert "clicks" in reasons[3] and "whole number" in reasons[3]
+    assert "17 fields where the header has 16" in reasons[4]

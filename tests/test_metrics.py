@@ -63,3 +63,20 @@ def test_unknown_kpi_lists_valid_ones():
 def test_missing_column_is_named():
     with pytest.raises(KeyError, match="video_starts"):
         metrics.kpis(TABLE.drop(columns="video_starts"), kpis=["vcr"])
+
+
+def test_missing_or_negative_counts_are_refused_not_skipped():
+    bad = TABLE.copy()
+    bad["impressions"] = bad["impressions"].astype("float64")
+    bad.loc[1, "impressions"] = np.nan
+    bad.loc[2, "spend"] = -1.0
+    with pytest.raises(ValueError, match=r"impressions is missing.*rows \[1\].*spend is negative.*rows \[2\]"):
+        metrics.kpis(bad, by="channel")
+
+
+def test_safe_ratio_keeps_the_series_index_and_aligns_by_position():
+    s = pd.Series([1.0, 2.0, 0.0], index=[7, 8, 9])
+    out = metrics.safe_ratio(5.0, s)
+    assert list(out.index) == [7, 8, 9]
+    assert out.iloc[:2].tolist() == [5.0, 2.5] and math.isnan(out.iloc[2])
+    assert metrics.safe_ratio(np.array([1.0, 2.0]), pd.Series([2.0, 4.0], index=[5, 6])).tolist() == [0.5, 0.5]

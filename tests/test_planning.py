@@ -228,3 +228,22 @@ def test_constraint_broken_by_unconstrained_optimum_is_costed():
     row = res.binding.set_index("constraint").loc["min share community >= 12.0%"]
     assert row["cost"] == pytest.approx(res.unconstrained_total["outcome"] - res.total["outcome"], rel=1e-4)
     assert row["cost"] > 0
+
+
+@pytest.mark.parametrize("plan", [{"search": -5000.0, "social_meta": 10000.0}, {"search": float("nan")},
+                                  pd.DataFrame({"channel": ["search", "tv"], "spend": [1000.0, float("nan")]})])
+def test_compare_refuses_negative_or_missing_amounts(plan):
+    with pytest.raises(ValueError, match="missing, negative or infinite"):
+        planning._plan_amounts(plan)
+
+
+@pytest.mark.parametrize("spec, message", [({"fixed": {"search": float("nan")}}, "fixed"),
+                                           ({"min_share": {"community": 1.5}}, "between 0 and 1"),
+                                           ({"max_spend": {"tv": -1}}, "max_spend")])
+def test_invalid_constraints_are_refused(spec, message):
+    with pytest.raises(ValueError, match=message):
+        planning.Constraints.from_dict(spec)
+
+
+def test_a_single_excluded_medium_is_one_item():
+    assert planning.Constraints.from_dict({"exclude": "tv"}).exclude == ["tv"]

@@ -150,3 +150,21 @@ def test_media_plan_report_is_written(warehouse_path, tmp_path):
     assert res.ok, res.error
     page = (tmp_path / "plans" / "plan_action_fr.html").read_text(encoding="utf-8")
     assert '<html lang="fr">' in page and "$" in page
+
+
+def test_withheld_values_print_as_not_available():
+    import pandas as pd
+
+    assert fmt.number(pd.NA) == "n.d." and fmt.percent(pd.NA, "en") == "n/a" and fmt.kpi(pd.NA, "money") == "n.d."
+
+
+def test_dollar_signs_in_labels_do_not_break_charts():
+    import matplotlib.pyplot as plt
+
+    from campaign_toolkit.report.campaign import figure_html
+    from campaign_toolkit.report.theme import apply_theme
+
+    apply_theme()
+    fig, ax = plt.subplots()
+    ax.bar(["$x^{2$ > b", "a$b$c"], [1, 2])
+    assert "<figure>" in figure_html(fig, "caption", "alt")  # renders as text instead of failing as math

@@ -274,8 +274,8 @@ def section_segments(ctx: ReportContext, threshold: int = 10) -> str:
     try:
         sec = lift.report_section(dl, ctx.bundle.objective, lift_tests=ctx.bundle.lift_tests, spend=spend,
                                   lang=lang, threshold=threshold)
-    except ValueError as err:
-        return title + f"<p>{esc(t('segments_unavailable', lang))} ({esc(str(err))})</p>"
+    except ValueError:  # e.g. no segment dimension with two levels that have exposure
+        return title + f"<p>{esc(t('segments_unavailable', lang))}</p>"
     import matplotlib.pyplot as plt
 
     ax = sec.plot()
@@ -325,11 +325,12 @@ def budget_section(ctx: ReportContext, *, n_boot: int = 50) -> BudgetSection:
     lang, b, h = ctx.lang, ctx.bundle, ctx.history
     cid = b.campaign_id
     in_flight = b.info["start_date"] <= ctx.as_of < b.info["end_date"]
-    parts = budget.report_section(history=h["delivery"], campaigns=h["campaigns"], campaign_id=cid,
+    past = h["delivery"][h["delivery"]["date"] <= ctx.as_of]  # nothing after the report's as-of date
+    parts = budget.report_section(history=past, campaigns=h["campaigns"], campaign_id=cid,
                                   plan_lines=b.plan_lines if in_flight else None,
                                   delivery=b.delivery if in_flight else None,
                                   as_of=ctx.as_of if in_flight else None, lang=lang)
-    model = budget.fit_response_curves(h["delivery"][h["delivery"]["date"] <= ctx.as_of], h["campaigns"],
+    model = budget.fit_response_curves(past, h["campaigns"],
                                        b.objective, seed=0, n_boot=n_boot)
     nxt = model.next_thousand(lang)
     fig = model.plot(lang=lang).figure if hasattr(model, "plot") else None

@@ -7,8 +7,6 @@ percentages are ``12,5 %``. Missing values print as ``n.d.`` (French) / ``n/a``.
 
 from __future__ import annotations
 
-import math
-
 from babel import dates as _dates
 from babel import numbers as _numbers
 
@@ -28,10 +26,10 @@ def na(lang: str = "fr") -> str:
 
 
 def _missing(x) -> bool:
-    try:
-        return x is None or (isinstance(x, float) and math.isnan(x)) or x != x
-    except (TypeError, ValueError):
-        return False
+    """True for None, NaN, NaT and pd.NA (withheld cells arrive as pd.NA)."""
+    import pandas as pd
+
+    return x is None or (pd.api.types.is_scalar(x) and bool(pd.isna(x)))
 
 
 def number(x, lang: str = "fr", decimals: int = 0) -> str:

@@ -65,8 +65,10 @@ TEXT: dict[str, tuple[str, str]] = {
     "def_cpa": ("Coût par acquisition : dépenses ÷ conversions.", "Cost per acquisition: spend ÷ conversions."),
     "def_conversion_rate": ("Taux de conversion : conversions ÷ clics.", "Conversion rate: conversions ÷ clicks."),
     "segments": ("Segments les plus prometteurs", "Most promising segments"),
-    "segments_unavailable": ("L'analyse par segment n'est pas disponible pour cette campagne.",
-                             "Segment analysis is not available for this campaign."),
+    "segments_unavailable": ("L'analyse par segment n'est pas possible pour cette campagne : aucune dimension "
+                             "n'a au moins deux segments exposés pour l'indicateur principal de son objectif.",
+                             "Segment analysis is not possible for this campaign: no dimension has at least two "
+                             "exposed segments for its objective's primary KPI."),
     "forest_caption": ("Rapport de taux de chaque segment par rapport au reste de sa dimension, avec "
                        "intervalle de confiance à 95 %; 1 = comme le reste.",
                        "Rate ratio of each segment against the rest of its dimension, with 95% confidence "

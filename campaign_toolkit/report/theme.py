@@ -12,6 +12,7 @@ def apply_theme() -> None:
     """Apply the toolkit's seaborn theme (white grid, readable sizes, fixed palette)."""
     import seaborn as sns
 
-    matplotlib.use("Agg", force=False) if matplotlib.get_backend() == "" else None
     sns.set_theme(style="whitegrid", context="notebook", palette=PALETTE,
-                  rc={"figure.dpi": 100, "savefig.dpi": 100, "axes.titleweight": "bold"})
+                  rc={"figure.dpi": 100, "savefig.dpi": 100, "axes.titleweight": "bold",
+                      # labels come from data (channel, outlet names): "$" must print, not start math
+                      "text.parse_math": False})
