@@ -82,6 +82,10 @@ def _check_counts(df: pd.DataFrame, successes: str, exposure: str, proportion: b
         if (v < 0).any():
             raise ValueError(f"Column {c!r} has {int((v < 0).sum())} negative values; counts must be >= 0. "
                              "Fix the source rows.")
+        if np.isinf(v.to_numpy(float)).any():
+            raise ValueError(f"Column {c!r} has {int(np.isinf(v.to_numpy(float)).sum())} infinite values; "
+                             "counts and exposure must be finite. Fix the source rows (an infinite value "
+                             "usually comes from a division by zero upstream).")
     if proportion and (df[successes] > df[exposure]).any():
         bad = int((df[successes] > df[exposure]).sum())
         raise ValueError(f"{bad} rows have more {successes} than {exposure} (successes above trials); "
@@ -371,7 +375,9 @@ class Incrementality(Result):
 
     Conversion lift: test_rate, control_rate, relative_lift (+ci), incremental (+ci, in
     conversions), cost_per_incremental (+ci, CAD) when spend is given. Brand lift:
-    absolute_lift (+ci, in percentage points as a share 0-1). Both: p_value.
+    absolute_lift (+ci, in percentage points as a share 0-1). Both: p_value, and
+    ``withheld`` / ``withheld_rule`` (small studies: every figure NaN, see
+    :func:`incrementality`).
     """
 
     def summary(self, lang: str = "fr") -> str:
@@ -380,8 +386,9 @@ class Incrementality(Result):
         return " ".join(incrementality_sentence(r, lang) for _, r in self.table.iterrows())
 
     def plot(self, ax=None):
-        """Forest plot of the relative lift (conversion) or absolute lift (brand); returns the Axes."""
-        t = self.table.copy()
+        """Forest plot of the relative lift (conversion) or absolute lift (brand), withheld studies
+        left out; returns the Axes."""
+        t = self.table[~self.table["withheld"]].copy() if "withheld" in self.table else self.table.copy()
         t["est"] = t["relative_lift"].where(t["kind"] == "conversion_lift", t["absolute_lift"])
         t["lo"] = t["relative_lift_ci_low"].where(t["kind"] == "conversion_lift", t["absolute_lift_ci_low"])
         t["hi"] = t["relative_lift_ci_high"].where(t["kind"] == "conversion_lift", t["absolute_lift_ci_high"])
@@ -419,6 +426,9 @@ class Recommendation(Result):
 
 def _prepare(delivery: pd.DataFrame, kpi: str, dims: list[str]):
     spec = _kpi_spec(kpi, delivery)
+    if delivery.empty:
+        raise ValueError("The delivery table is empty (no rows): there is no segment to compare. "
+                         "Check the campaign or date filter that produced it.")
     proportion = kpi in PROPORTION_KPIS
     _check_dims(delivery, dims)
     _check_counts(delivery, spec.numerator, spec.denominator, proportion)
@@ -775,6 +785,8 @@ def _check_study(name, size, outcomes):
     size, outcomes = np.asarray(size, float), np.asarray(outcomes, float)
     if np.any(np.isnan(size)) or np.any(np.isnan(outcomes)):
         raise ValueError(f"{name}: sizes and outcomes must not be missing.")
+    if np.any(np.isinf(size)) or np.any(np.isinf(outcomes)):
+        raise ValueError(f"{name}: sizes and outcomes must be finite counts of people.")
     if np.any(size <= 0):
         raise ValueError(f"{name}: group sizes must be > 0 (got {size.tolist()}).")
     if np.any(outcomes < 0):
@@ -819,8 +831,8 @@ def conversion_lift(test_size, test_conversions, control_size, control_conversio
         }
         if spend is not None:
             sp = np.asarray(spend, float)
-            if np.any(sp < 0):
-                raise ValueError("spend must be >= 0 (CAD).")
+            if np.any(sp < 0) or np.any(np.isinf(sp)):
+                raise ValueError("spend must be a finite amount >= 0 (CAD).")
             inc, ilo, ihi = out["incremental"], out["incremental_ci_low"], out["incremental_ci_high"]
             out["cost_per_incremental"] = np.where(inc > 0, sp / inc, np.nan)
             out["cost_per_incremental_ci_low"] = np.where(ihi > 0, sp / ihi, np.nan)
@@ -846,14 +858,92 @@ def brand_lift(exposed_size, exposed_recall, control_size, control_recall, *, le
     return {k: (float(v) if np.ndim(v) == 0 else v) for k, v in out.items()}
 
 
-def incrementality(lift_tests: pd.DataFrame, *, spend=None, level: float = 0.95) -> Incrementality:
+STUDY_FIGURES = ("test_rate", "control_rate", "relative_lift", "relative_lift_ci_low", "relative_lift_ci_high",
+                 "incremental", "incremental_ci_low", "incremental_ci_high", "cost_per_incremental",
+                 "cost_per_incremental_ci_low", "cost_per_incremental_ci_high", "absolute_lift",
+                 "absolute_lift_ci_low", "absolute_lift_ci_high", "p_value")
+STUDY_COUNTS = ("test_size", "test_outcomes", "control_size", "control_outcomes")
+
+
+def _row_spend(lift_tests: pd.DataFrame, spend) -> list:
+    """Return the spend (CAD) each row of ``lift_tests`` gets, or None (no cost computed).
+
+    A campaign's spend buys the whole test, not each segment of it: a number goes to the
+    single row whose segment is ``"all"`` when exactly one test has such a row (otherwise to
+    no row); a mapping / Series ``{test_id: spend}`` goes to each test's ``"all"`` row, or
+    to its only row when the test has a single row. Every other row gets no cost.
+    """
+    seg = (lift_tests["segment"].astype(str) if "segment" in lift_tests.columns
+           else pd.Series("all", index=lift_tests.index))
+    tid = lift_tests["test_id"]
+    n_rows = tid.map(tid.value_counts())
+    whole = ((seg == "all") | (n_rows == 1)).to_numpy()
+    if spend is None:
+        return [None] * len(lift_tests)
+    if isinstance(spend, (dict, pd.Series)):
+        return [spend.get(t) if w else None for t, w in zip(tid, whole)]
+    if np.ndim(spend) != 0:
+        raise ValueError("spend must be a number (CAD, for a single test on the whole campaign) or a mapping "
+                         "{test_id: spend}.")
+    alls = (seg == "all").to_numpy()
+    if tid[alls].nunique() != 1:
+        return [None] * len(lift_tests)
+    return [spend if a else None for a in alls]
+
+
+def _withheld_studies(lift_tests: pd.DataFrame, threshold: int) -> tuple[np.ndarray, list]:
+    """Return which rows of ``lift_tests`` are withheld and by which rule (primary/complementary).
+
+    Primary: an outcome count (test or control) below ``threshold``. The segment rows of one
+    test add up to its ``"all"`` row, which counts as a public total: complementary rows
+    are withheld by :func:`privacy.suppress` so that a withheld segment cannot be recovered
+    by difference (and the ``"all"`` row too when all the segments together are small).
+    """
+    t = lift_tests.reset_index(drop=True)
+    cnt = t[["test_outcomes", "control_outcomes"]].apply(pd.to_numeric, errors="coerce").astype(float)
+    withheld = (cnt < threshold).any(axis=1).to_numpy().copy()
+    rule = ["primary" if w else None for w in withheld]
+    seg = t["segment"].astype(str) if "segment" in t.columns else pd.Series("all", index=t.index)
+    for _, idx in t.groupby(["test_id", "kind"], sort=False).indices.items():
+        parts = [i for i in idx if seg[i] != "all"]
+        if not parts:
+            continue
+        sub = pd.DataFrame({"segment": seg[parts].to_numpy(), "test_outcomes": cnt.loc[parts, "test_outcomes"],
+                            "control_outcomes": cnt.loc[parts, "control_outcomes"]})
+        if sub["segment"].duplicated().any():
+            # Not a partition we can reason about: publish no segment row of this test.
+            extra = parts
+        else:
+            sup = privacy.suppress(sub, ["test_outcomes", "control_outcomes"], threshold, dims=["segment"])
+            extra = [p for p, w in zip(parts, sup.table["withheld"]) if w]
+            if sup.withheld_margins:
+                extra += [i for i in idx if seg[i] == "all"]
+        for i in extra:
+            if not withheld[i]:
+                withheld[i] = True
+                rule[i] = "complementary"
+    return withheld, rule
+
+
+def incrementality(lift_tests: pd.DataFrame, *, spend=None, level: float = 0.95,
+                   threshold: int = 10) -> Incrementality:
     """Return the results of every lift study in a ``lift_tests`` table.
 
     ``lift_tests`` has the canonical columns (campaign_id, test_id, kind in
     {conversion_lift, brand_lift}, segment, test_size, test_outcomes, control_size,
-    control_outcomes). ``spend`` (CAD) is a number (one test), or a mapping / Series
-    from test_id to spend; it gives the cost per incremental conversion.
+    control_outcomes). ``spend`` (CAD) gives the cost per incremental conversion: a number
+    is the spend of one test on the whole campaign and goes only to the row whose segment
+    is ``"all"``, and only when exactly one test has such a row; otherwise pass a mapping
+    or Series ``{test_id: spend}`` (it goes to each test's ``"all"`` row, or to its only
+    row). Other rows get NaN cost (the campaign's spend is not a segment's spend).
+
+    Small-cell rule: a row with an outcome count (test or control) below ``threshold``
+    (5-20) is withheld, and so are the segment rows needed so that it cannot be recovered
+    from the test's ``"all"`` row; withheld rows have every figure and count NaN,
+    ``withheld`` True and ``withheld_rule`` ``"primary"`` / ``"complementary"`` (relative
+    lift and incremental conversions together give the counts back exactly).
     """
+    threshold = privacy.check_threshold(threshold)
     need = ["test_id", "kind", "test_size", "test_outcomes", "control_size", "control_outcomes"]
     missing = [c for c in need if c not in lift_tests.columns]
     if missing:
@@ -863,37 +953,67 @@ def incrementality(lift_tests: pd.DataFrame, *, spend=None, level: float = 0.95)
     bad = sorted(set(lift_tests["kind"]) - {"conversion_lift", "brand_lift"})
     if bad:
         raise ValueError(f"Unknown lift-test kind(s) {bad}; use 'conversion_lift' or 'brand_lift'.")
+    spends = _row_spend(lift_tests, spend)
     rows = []
-    for _, r in lift_tests.iterrows():
+    for (_, r), sp in zip(lift_tests.iterrows(), spends):
         base = {"campaign_id": r.get("campaign_id"), "test_id": r["test_id"], "kind": r["kind"],
                 "segment": r.get("segment", "all"), "test_size": r["test_size"], "test_outcomes": r["test_outcomes"],
                 "control_size": r["control_size"], "control_outcomes": r["control_outcomes"]}
         args = (r["test_size"], r["test_outcomes"], r["control_size"], r["control_outcomes"])
         if r["kind"] == "conversion_lift":
-            sp = spend
-            if isinstance(spend, (dict, pd.Series)):
-                sp = spend.get(r["test_id"]) if hasattr(spend, "get") else None
-            base.update(conversion_lift(*args, spend=sp, level=level))
+            base.update(conversion_lift(*args, spend=sp if sp is not None else np.nan, level=level)
+                        if spend is not None else conversion_lift(*args, level=level))
         else:
             base.update(brand_lift(*args, level=level))
         rows.append(base)
     tab = pd.DataFrame(rows)
+    withheld, rule = _withheld_studies(lift_tests, threshold)
+    for c in STUDY_COUNTS + STUDY_FIGURES:  # every column present (NaN where not applicable)
+        col = tab[c] if c in tab.columns else pd.Series(np.nan, index=tab.index)
+        tab[c] = pd.to_numeric(col, errors="coerce").astype(float).mask(withheld)
+    tab["withheld"] = withheld
+    tab["withheld_rule"] = rule
     return Incrementality(tab, method=("Lift studies: conversion lift (log-method relative lift, Newcombe "
-                                       "incremental conversions) and brand lift (Newcombe absolute lift)"),
-                          params={"level": level}, estimate_col="relative_lift", label_col="test_id")
+                                       "incremental conversions) and brand lift (Newcombe absolute lift); "
+                                       f"studies with an outcome count below {threshold} withheld"),
+                          params={"level": level, "threshold": threshold}, estimate_col="relative_lift",
+                          label_col="test_id")
 
 
 def incrementality_sentence(row, lang: str = "fr") -> str:
-    """Return one plain sentence describing a row of an :class:`Incrementality` table."""
+    """Return one plain sentence describing a row of an :class:`Incrementality` table.
+
+    A withheld row (``withheld`` True) gets a sentence saying that the study is too small
+    to be published, with no figure.
+    """
     from .report import fmt
 
     schema.check_lang(lang)
-    if row["kind"] == "brand_lift":
+    seg = row.get("segment", "all")
+    seg = "all" if pd.isna(seg) else str(seg)
+    tag = str(row["test_id"]) if seg == "all" else f"{row['test_id']}, segment {seg}"
+    brand = row["kind"] == "brand_lift"
+    if bool(row.get("withheld", False)):
+        na = fmt.na(lang)
+        if row.get("withheld_rule") == "complementary":
+            why = ("withheld so that a smaller segment of the same study cannot be recomputed" if lang == "en"
+                   else "retenue pour qu'un segment trop petit de la même étude ne puisse être recalculé")
+        else:
+            why = ("the study is too small to publish (too few outcomes in a group to protect confidentiality)"
+                   if lang == "en" else
+                   "l'étude est trop petite pour être publiée (trop peu de résultats dans un groupe pour "
+                   "protéger la confidentialité)")
+        if lang == "en":
+            name = "Brand lift" if brand else "Conversion lift"
+            return f"{name} ({tag}): {na}, {why}."
+        name = "Étude de notoriété" if brand else "Étude d'incrémentalité"
+        return f"{name} ({tag}) : {na}, {why}."
+    if brand:
         pts = [fmt.number(100 * row[c], lang, 1) for c in ("absolute_lift", "absolute_lift_ci_low",
                                                            "absolute_lift_ci_high")]
         if lang == "en":
-            return f"Brand lift ({row['test_id']}): recall +{pts[0]} points (95% CI {pts[1]} to {pts[2]})."
-        return (f"Étude de notoriété ({row['test_id']}) : mémorisation +{pts[0]} points "
+            return f"Brand lift ({tag}): recall +{pts[0]} points (95% CI {pts[1]} to {pts[2]})."
+        return (f"Étude de notoriété ({tag}) : mémorisation +{pts[0]} points "
                 f"(IC à 95 % {pts[1]} à {pts[2]}).")
     rel = [fmt.percent(row[c], lang) for c in ("relative_lift", "relative_lift_ci_low", "relative_lift_ci_high")]
     inc = [fmt.number(row[c], lang) for c in ("incremental", "incremental_ci_low", "incremental_ci_high")]
@@ -903,10 +1023,10 @@ def incrementality_sentence(row, lang: str = "fr") -> str:
         cost = (f" Cost per incremental conversion: {c}." if lang == "en" else
                 f" Coût par conversion additionnelle : {c}.")
     if lang == "en":
-        return (f"Conversion lift ({row['test_id']}): {rel[0]} more conversions than the control group "
+        return (f"Conversion lift ({tag}): {rel[0]} more conversions than the control group "
                 f"(95% CI {rel[1]} to {rel[2]}), i.e. {inc[0]} incremental conversions "
                 f"({inc[1]} to {inc[2]}).{cost}")
-    return (f"Étude d'incrémentalité ({row['test_id']}) : {rel[0]} de conversions de plus que le groupe témoin "
+    return (f"Étude d'incrémentalité ({tag}) : {rel[0]} de conversions de plus que le groupe témoin "
             f"(IC à 95 % {rel[1]} à {rel[2]}), soit {inc[0]} conversions additionnelles "
             f"({inc[1]} à {inc[2]}).{cost}")
 
@@ -1078,7 +1198,13 @@ def report_section(delivery: pd.DataFrame, objective: str, *, lift_tests: pd.Dat
     campaigns the channel-adjusted view (GLM rate ratio vs the rest) is shown, otherwise
     the raw ratio vs the rest; ``view`` says which. Small cells (KPI numerator below
     ``threshold``) and their complements are withheld per dimension (see
-    :func:`privacy.suppress`), so no count below the threshold appears in the output.
+    :func:`privacy.suppress`), so no count below the threshold appears in the output. Every
+    dimension is a breakdown of the same campaign total, so that total is treated as public
+    in each dimension's table (the withheld segments of a dimension always count at least
+    ``threshold`` together). Dimensions with fewer than two levels with exposure are left
+    out and listed in ``params['dropped_dims']``; when none is left a short ValueError is
+    raised. Lift studies (``lift_tests``) are withheld under the same ``threshold`` (see
+    :func:`incrementality`, which also says how ``spend`` is attributed).
     """
     from .report import fmt
 
@@ -1088,17 +1214,39 @@ def report_section(delivery: pd.DataFrame, objective: str, *, lift_tests: pd.Dat
     threshold = privacy.check_threshold(threshold)
     kpi = PRIMARY_RATE_KPI[objective]
     spec = _kpi_spec(kpi, delivery)
+    if delivery.empty:
+        raise ValueError("No delivery rows.")
+    _check_counts(delivery, spec.numerator, spec.denominator, kpi in PROPORTION_KPIS)
     dims = [d for d in (dims or DIMENSIONS) if d in delivery.columns and delivery[d].nunique() >= 2]
+    # A dimension is compared only when at least two of its levels had exposure (e.g. an
+    # awareness campaign with no video start in one device has nothing to compare there).
+    no_exposure = [d for d in dims if (delivery.groupby(d, observed=True)[spec.denominator].sum() > 0).sum() < 2]
+    dims = [d for d in dims if d not in no_exposure]
     if not dims:
-        raise ValueError("The delivery has no segment dimension with at least two levels.")
+        raise ValueError("No segment dimension with two levels with exposure.")
     raw = segment_lift(delivery, kpi, dims, "rest", threshold=threshold).table
     controls = [c for c in ("channel", "campaign_id") if c in delivery.columns and delivery[c].nunique() >= 2]
     view = "adjusted" if controls else "raw"
     tab = raw.copy()
     if view == "adjusted":
         # Daily rows (aggregate=False) leave residual df to measure overdispersion even when a
-        # segment was bought on a single line of the campaign.
-        adj = adjusted_effects(delivery, kpi, dims, controls=controls, reference="rest", aggregate=False).table
+        # segment was bought on a single line of the campaign. One model per level of each
+        # dimension (reference "rest"); a dimension whose exposure falls in a single level once
+        # dead strata are left out is dropped (listed in params) rather than failing the section.
+        parts = []
+        for d in list(dims):
+            try:
+                parts.append(adjusted_effects(delivery, kpi, [d], controls=controls, reference="rest",
+                                              aggregate=False).table)
+            except ValueError as err:
+                if "fewer than two levels with exposure" not in str(err):
+                    raise
+                no_exposure.append(d)
+                dims.remove(d)
+        if not dims:
+            raise ValueError("No segment dimension with two levels with exposure.")
+        tab = tab[tab["dimension"].isin(dims)]
+        adj = pd.concat(parts, ignore_index=True)
         tab = tab.drop(columns=["ratio", "ci_low", "ci_high", "q_value"]).merge(
             adj[["dimension", "segment", "rate_ratio", "ci_low", "ci_high", "q_value"]]
             .rename(columns={"rate_ratio": "ratio"}), on=["dimension", "segment"], how="left")
@@ -1161,12 +1309,13 @@ def report_section(delivery: pd.DataFrame, objective: str, *, lift_tests: pd.Dat
     top = _top_sentence(shown, kpi, lang, spec.higher_is_better)
     inc = None
     if lift_tests is not None and len(lift_tests):
-        res = incrementality(lift_tests, spend=spend)
+        res = incrementality(lift_tests, spend=spend, threshold=threshold)
         inc = " ".join(incrementality_sentence(r, lang) for _, r in res.table.iterrows())
     return ReportSection(kpi=kpi, view=view, view_note=note, table=table,
                          data=data.drop(columns=["withheld"]).assign(withheld=data["withheld"]),
                          top_segments=top, incrementality=inc, audit=audit, plot=plot,
-                         params={"threshold": threshold, "dims": dims, "controls": controls, "lang": lang})
+                         params={"threshold": threshold, "dims": dims, "controls": controls, "lang": lang,
+                                 "dropped_dims": no_exposure})
 
 
 def _top_sentence(shown: pd.DataFrame, kpi: str, lang: str, higher_is_better: bool) -> str:

@@ -207,6 +207,74 @@ def test_incrementality_table_and_sentence():
     assert "120,00\u00a0$" in fr and "points" in fr and "$120.00" in en
 
 
+def _study(rows):
+    cols = ["campaign_id", "test_id", "kind", "segment", "test_size", "test_outcomes", "control_size",
+            "control_outcomes"]
+    return pd.DataFrame(rows, columns=cols)
+
+
+def test_small_lift_study_is_withheld_and_not_recoverable():
+    # 7 test and 3 control conversions out of 10 000 each. Unsuppressed, relative lift and
+    # incremental conversions give both counts back: control = incremental / relative lift.
+    raw = lift.conversion_lift(10_000, 7, 10_000, 3)
+    xc = raw["incremental"] / raw["relative_lift"]
+    assert xc == pytest.approx(3) and raw["incremental"] + xc == pytest.approx(7)
+    tests = _study([["C1", "T1", "conversion_lift", "all", 10_000, 7, 10_000, 3]])
+    res = lift.incrementality(tests, spend=1_000.0)
+    row = res.table.iloc[0]
+    assert row["withheld"] and row["withheld_rule"] == "primary"
+    for c in lift.STUDY_FIGURES + lift.STUDY_COUNTS:
+        assert np.isnan(row[c]), c
+    fr, en = res.summary(), res.summary("en")
+    assert "n.d." in fr and "trop petite" in fr and "n/a" in en and "too small" in en
+    assert not any(ch in fr.replace("T1", "") for ch in "0123456789")
+    assert not any(ch in en.replace("T1", "") for ch in "0123456789")
+    assert res.plot() is not None
+    # the threshold is the report's: 12 conversions publish at 10 but not at 15
+    ok = _study([["C1", "T1", "conversion_lift", "all", 10_000, 40, 10_000, 12]])
+    assert not lift.incrementality(ok).table.loc[0, "withheld"]
+    assert lift.incrementality(ok, threshold=15).table.loc[0, "withheld"]
+    df, _ = simulate_segments(2, scenario="simpson", impressions_per_segment=20_000)
+    for thr, withheld in ((10, False), (15, True)):
+        sec = lift.report_section(df, "action", lift_tests=ok, spend=1_000.0, threshold=thr)
+        assert ("n.d." in sec.incrementality) == withheld
+        assert ("40" in sec.incrementality or "233" in sec.incrementality) != withheld
+
+
+def test_lift_study_segment_not_recoverable_from_the_whole():
+    # T1 "all" = 200 / 150; segment b (7 / 5) is small, so a (193 / 145) must be withheld too,
+    # otherwise b = all - a.
+    tests = _study([["C1", "T1", "conversion_lift", "all", 20_000, 200, 20_000, 150],
+                    ["C1", "T1", "conversion_lift", "a", 10_000, 193, 10_000, 145],
+                    ["C1", "T1", "conversion_lift", "b", 10_000, 7, 10_000, 5]])
+    t = lift.incrementality(tests).table.set_index("segment")
+    assert t["withheld_rule"].fillna("-").to_dict() == {"all": "-", "a": "complementary", "b": "primary"}
+    assert t.loc[["a", "b"], "incremental"].isna().all() and t.loc[["a", "b"], "test_outcomes"].isna().all()
+    assert t.loc["all", "incremental"] == pytest.approx(50)
+    # when the whole test is small, every row is withheld
+    tiny = _study([["C1", "T1", "conversion_lift", "all", 20_000, 9, 20_000, 30],
+                   ["C1", "T1", "conversion_lift", "a", 10_000, 4, 10_000, 15],
+                   ["C1", "T1", "conversion_lift", "b", 10_000, 5, 10_000, 15]])
+    assert lift.incrementality(tiny).table["withheld"].all()
+
+
+def test_lift_study_spend_goes_to_the_whole_test_only():
+    one = _study([["C1", "T1", "conversion_lift", "all", 100_000, 1_200, 50_000, 500],
+                  ["C1", "T1", "conversion_lift", "18-24", 50_000, 700, 25_000, 250]])
+    t = lift.incrementality(one, spend=24_000.0).table.set_index("segment")
+    assert t.loc["all", "cost_per_incremental"] == pytest.approx(24_000 / 200)
+    assert np.isnan(t.loc["18-24", "cost_per_incremental"])  # not the whole campaign's spend
+    two = _study([["C1", "T1", "conversion_lift", "all", 100_000, 1_200, 50_000, 500],
+                  ["C1", "T2", "conversion_lift", "all", 100_000, 1_300, 50_000, 500]])
+    # one campaign spend, two tests: whose? nobody's
+    assert lift.incrementality(two, spend=24_000.0).table["cost_per_incremental"].isna().all()
+    t = lift.incrementality(two, spend={"T1": 24_000.0, "T2": 30_000.0}).table.set_index("test_id")
+    assert t.loc["T1", "cost_per_incremental"] == pytest.approx(24_000 / 200)
+    assert t.loc["T2", "cost_per_incremental"] == pytest.approx(30_000 / 300)
+    with pytest.raises(ValueError, match="finite"):
+        lift.conversion_lift(100, 20, 100, 10, spend=np.inf)
+
+
 def test_power_matches_cohen_table():
     # Cohen (1988): h = 0.2, two-sided alpha 0.05, power 0.80 needs 393 per group.
     p0 = 0.5
@@ -314,6 +382,53 @@ def test_bad_input_errors():
         lift.conversion_lift(100, 120, 100, 5)
     with pytest.raises(ValueError, match="Unknown objective"):
         lift.report_section(df, "sales")
+
+
+def test_report_section_drops_dimensions_without_two_exposed_levels():
+    df, _ = simulate_segments(2, scenario="simpson", impressions_per_segment=20_000)
+    df = df.assign(video_starts=df["impressions"] // 2, video_completions=df["impressions"] // 5,
+                   device=np.where(np.arange(len(df)) % 5 == 0, "desktop", "mobile"))
+    # desktop rows had no video start: device has two levels but only one with exposure
+    df.loc[df["device"] == "desktop", ["video_starts", "video_completions"]] = 0
+    sec = lift.report_section(df, "awareness")
+    assert sec.params["dropped_dims"] == ["device"]
+    assert "device" not in set(sec.data["dimension"]) and "age_band" in set(sec.data["dimension"])
+    # nothing left to compare: a short error (the report shows its own French sentence)
+    flat = df.assign(video_starts=np.where(df["age_band"] == "18-24", df["video_starts"], 0),
+                     video_completions=np.where(df["age_band"] == "18-24", df["video_completions"], 0))
+    flat = flat[flat["age_band"] != "18-24"].assign(video_starts=0, video_completions=0)
+    with pytest.raises(ValueError, match="^No segment dimension with two levels with exposure.$"):
+        lift.report_section(flat, "awareness")
+
+
+def test_report_section_withheld_total_reaches_threshold_in_every_dimension():
+    # The campaign total is public (any fully published dimension gives it): in each
+    # dimension the withheld segments must count >= threshold together, and none is 0 alone.
+    df, _ = simulate_segments(2, scenario="simpson", impressions_per_segment=20_000)
+    df = df.assign(region=np.where(np.arange(len(df)) % 2 == 0, "montreal", "estrie"))
+    tiny = df.iloc[:2].assign(region=["laval", "outaouais"], conversions=[0, 3], impressions=[3_000, 3_000])
+    df = pd.concat([df, tiny], ignore_index=True)
+    sec = lift.report_section(df, "action", threshold=10)
+    total = df["conversions"].sum()
+    for dim, g in sec.data.groupby("dimension"):
+        if g["withheld"].any():
+            hidden = total - g["successes"].astype("Float64").sum(skipna=True)
+            assert hidden >= 10, (dim, hidden)
+            assert g["withheld"].sum() >= 2
+        assert g.loc[g["withheld"], ["rate", "ratio", "ci_low", "ci_high", "q_value", "exposure"]].isna().all().all()
+    reg = sec.data[sec.data["dimension"] == "region"].set_index("segment")
+    assert reg.loc[["laval", "outaouais"], "withheld"].all() and reg["withheld"].sum() == 3
+
+
+def test_infinite_and_empty_inputs_refused():
+    df, _ = simulate_segments(0)
+    with pytest.raises(ValueError, match="empty"):
+        lift.segment_lift(df.iloc[:0], KPI, "age_band")
+    with pytest.raises(ValueError, match="infinite"):
+        lift.segment_lift(df.assign(impressions=df["impressions"].astype(float).where(df.index > 0, np.inf)),
+                          KPI, "age_band")
+    with pytest.raises(ValueError, match="finite"):
+        lift.conversion_lift(np.inf, 10, 100, 5)
 
 
 def test_zero_exposure_segment_is_documented_nan():
