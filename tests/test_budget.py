@@ -232,3 +232,20 @@ def test_logistic_saturation_recovers_planted_contributions():
     p = truth["params"]["search"]
     fitted = m.channel_params.set_index("channel").loc["search"]
     assert fitted["decay"] == pytest.approx(p["decay"], abs=0.15)
+
+
+def test_media_mix_intervals_cover_the_planted_contributions_across_seeds():
+    """Calibration of the block-bootstrap intervals: 8 seeded series x 8 channels (156 weeks,
+    noise sd 50, 100 resamples). Nominal coverage is 95 %; a study over 12 seeds measured
+    88 % with 40 resamples and 92 % with 200, so we require at least 80 % of the 64
+    intervals to hold the truth (3 standard errors under 92 %), and 85 % of estimates within
+    10 % of the truth (95 % measured)."""
+    inside, close = [], []
+    for seed in range(100, 108):
+        df, truth = simulate_media_mix(seed=seed, noise_sd=50.0)
+        c = budget.fit_media_mix(df, control_cols=["holiday"], seed=0, n_boot=100).contributions.set_index("channel")
+        true = pd.Series(truth["contributions"]).reindex(c.index)
+        inside += list((c["ci_low"] <= true) & (true <= c["ci_high"]))
+        close += list((c["contribution"] / true - 1).abs() < 0.10)
+    assert np.mean(inside) >= 0.80, np.mean(inside)
+    assert np.mean(close) >= 0.85, np.mean(close)
