@@ -720,7 +720,11 @@ class MediaMix(Result):
         ax.set_xlabel("Dépenses hebdomadaires ($)" if lang == "fr" else "Weekly spend ($)")
         ax.set_ylabel(("Résultat hebdomadaire : " if lang == "fr" else "Weekly outcome: ")
                       + outcome_label(self.kpi_col, lang))
-        ax.legend(fontsize=8)
+        from .report import fmt
+
+        ax.xaxis.set_major_formatter(lambda v, _pos: fmt.number(v, lang))
+        ax.yaxis.set_major_formatter(lambda v, _pos: fmt.number(v, lang))
+        ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
         return ax
 
 

@@ -228,10 +228,19 @@ def _seg_label(dim: str, code, lang: str) -> str:
     return str(code)
 
 
+RATIO_TICKS = (0.1, 0.2, 0.25, 0.33, 0.5, 0.67, 0.75, 0.8, 0.9, 1.0, 1.1, 1.25, 1.5, 2.0, 3.0, 4.0, 5.0, 10.0)
+
+
 def forest_plot(table: pd.DataFrame, estimate: str, low: str, high: str, *, labels=None, ax=None,
-                null: float = 1.0, xlabel: str = "", log: bool = True):
-    """Draw a forest plot (point and interval per row, vertical line at ``null``); return the Axes."""
+                null: float = 1.0, xlabel: str = "", log: bool = True, lang: str = "fr"):
+    """Draw a forest plot (point and interval per row, vertical line at ``null``); return the Axes.
+
+    On a log axis the ticks are plain ratios (0,8 / 1 / 1,25...) formatted for ``lang``.
+    """
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
+
+    from .report import fmt
 
     from .report.theme import apply_theme
 
@@ -248,6 +257,11 @@ def forest_plot(table: pd.DataFrame, estimate: str, low: str, high: str, *, labe
     ax.axvline(null, color="#b8403d", linestyle="--", linewidth=1)
     if log and np.all(np.nan_to_num(lo, nan=1) > 0):
         ax.set_xscale("log")
+        finite = np.concatenate([lo[np.isfinite(lo)], hi[np.isfinite(hi)], [null]])
+        ticks = [v for v in RATIO_TICKS if finite.min() / 1.05 <= v <= finite.max() * 1.05] or [null]
+        ax.xaxis.set_major_locator(FixedLocator(ticks))
+        ax.xaxis.set_minor_locator(NullLocator())
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: fmt.number(v, lang, 2)))
     ax.set_yticks(y)
     ax.set_yticklabels([str(v) for v in (labels if labels is not None else t.index)])
     ax.invert_yaxis()
@@ -1293,7 +1307,7 @@ def report_section(delivery: pd.DataFrame, objective: str, *, lift_tests: pd.Dat
 
     def plot(ax=None):
         return forest_plot(shown, "ratio", "ci_low", "ci_high", labels=shown["label"].tolist(), ax=ax,
-                           xlabel=xlabel)
+                           xlabel=xlabel, lang=lang)
 
     if view == "adjusted":
         note = ("Rapports de taux ajustés pour " + ", ".join(schema.label("dimension", c, lang) if c == "channel"
