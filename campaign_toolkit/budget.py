@@ -190,7 +190,8 @@ def pacing(plan_lines: pd.DataFrame, delivery: pd.DataFrame, as_of, *, tolerance
     at the end of flight at the current daily run-rate, ``status`` (``not_started``,
     ``on_plan``, ``under``, ``over``, ``finished``: pace outside 1 +/- ``tolerance``)
     and ``required_daily_spend`` (what to spend per remaining day to land on plan) with
-    ``adjustment`` (its change vs the current daily rate, a share).
+    ``adjustment`` (its change vs the current daily rate, a share). Delivery on a line
+    absent from the plan gets a row with status ``unplanned`` (planned spend 0).
     """
     as_of = pd.Timestamp(as_of)
     for col in ("campaign_id", "line_id", "planned_spend", "start_date", "end_date"):
@@ -233,6 +234,17 @@ def pacing(plan_lines: pd.DataFrame, delivery: pd.DataFrame, as_of, *, tolerance
                                np.where(out["pace"] < 1 - tolerance, "under",
                                         np.where(out["pace"] > 1 + tolerance, "over", "on_plan"))))
     out["status"] = status
+    # Delivery on a line that is not in the plan is shown (status "unplanned"), never dropped.
+    keys = ["campaign_id", "line_id"]
+    extra = done.merge(plan_lines[keys].drop_duplicates(), on=keys, how="left", indicator=True)
+    extra = extra[extra["_merge"] == "left_only"]
+    if len(extra):
+        if "channel" in out.columns and "channel" in d.columns:
+            chan = d.drop_duplicates(keys).set_index(keys)["channel"]
+            extra = extra.assign(channel=[chan.get((c, ln)) for c, ln in zip(extra["campaign_id"], extra["line_id"])])
+        rows = extra.drop(columns="_merge").rename(columns={"spend": "spend_to_date", "impressions": "impressions_to_date"})
+        rows = rows.assign(planned_spend=0.0, expected_spend_to_date=0.0, status="unplanned")
+        out = pd.concat([out, rows[[c for c in rows.columns if c in out.columns]]], ignore_index=True)
     return PacingResult(out, method=f"Linear pacing at {as_of.date()} (tolerance {tolerance:.0%})",
                         params={"as_of": as_of, "tolerance": tolerance},
                         estimate_col="pace", label_col="line_id")
@@ -925,7 +937,7 @@ def pacing_section(plan_lines: pd.DataFrame, delivery: pd.DataFrame, campaign_id
     fr = lang == "fr"
     st = {"not_started": ("Pas commencée", "Not started"), "on_plan": ("Conforme", "On plan"),
           "under": ("Sous-dépense", "Under-pacing"), "over": ("Sur-dépense", "Over-pacing"),
-          "finished": ("Terminée", "Finished")}
+          "finished": ("Terminée", "Finished"), "unplanned": ("Hors plan", "Not in plan")}
     return pd.DataFrame({
         ("Ligne" if fr else "Line"): p["line_id"],
         ("Canal" if fr else "Channel"): [label("channel", c, lang) for c in p.get("channel", p["line_id"])],

@@ -265,3 +265,64 @@ def write_quarantine(result: IngestResult, folder: str | Path) -> Path | None:
     out = folder / f"{Path(result.source).stem}.{result.table}.quarantine.csv"
     result.quarantine.to_csv(out, index=False)
     return out
+
+
+# ---------------------------------------------------------------------------
+# An agency's media plan (channel, spend), from CSV or Excel
+# ---------------------------------------------------------------------------
+
+_PLAN_COLUMNS = {"channel": ("channel", "canal", "média", "media"),
+                 "spend": ("spend", "montant", "budget", "amount", "dépense", "depense")}
+
+
+def read_plan(path) -> pd.DataFrame:
+    """Read an agency's plan from CSV (``,`` or ``;`` separated) or Excel (openpyxl).
+
+    Required columns: ``channel`` (code or French/English label) and ``spend`` (CAD; French
+    formats such as ``12 500,00 $`` accepted); other columns (outlet flags...) are kept.
+    Returns a DataFrame with ``channel`` as vocabulary codes and ``spend`` as float; a bad
+    channel or amount raises an error naming the rows.
+    """
+    p = Path(path)
+    if not p.exists():
+        raise FileNotFoundError(f"Plan file not found: {p}.")
+    if p.suffix.lower() in (".xlsx", ".xlsm", ".xls"):
+        try:
+            import openpyxl  # noqa: F401
+        except ImportError:
+            raise ImportError(f"Reading {p.name} needs openpyxl, which is not installed: "
+                              "`pip install openpyxl`, or save the plan as CSV.") from None
+        df = pd.read_excel(p)
+    else:
+        df = pd.read_csv(p, sep=None, engine="python", encoding="utf-8-sig")
+    ren = {}
+    for col in df.columns:
+        for canon, aliases in _PLAN_COLUMNS.items():
+            if str(col).strip().lower() in aliases and canon not in ren.values():
+                ren[col] = canon
+    df = df.rename(columns=ren)
+    missing = [c for c in ("channel", "spend") if c not in df.columns]
+    if missing:
+        raise KeyError(f"{p.name}: missing columns {missing} (found {list(df.columns)}); a plan needs "
+                       "'channel' and 'spend'.")
+    lookup = {c: c for c in schema.CHANNELS}
+    for c, ch in schema.CHANNELS.items():
+        lookup[ch.fr.lower()] = c
+        lookup[ch.en.lower()] = c
+    codes = df["channel"].astype(str).str.strip().map(lambda v: lookup.get(v, lookup.get(v.lower())))
+    bad = df.loc[codes.isna(), "channel"].tolist()
+    if bad:
+        hint = schema.close_matches(str(bad[0]), list(schema.CHANNELS))
+        raise ValueError(f"{p.name}: unknown channels {bad[:5]}; use codes ({', '.join(schema.CHANNELS)}) or their "
+                         "labels." + (f" Close matches for {bad[0]!r}: {', '.join(hint)}." if hint else ""))
+    df["channel"] = codes
+    mark = detect_decimal(df["spend"].astype(str))
+    amounts = df["spend"].map(lambda v: parse_number(v, mark))
+    not_amounts = df.loc[amounts.isna(), "spend"].tolist()
+    if not_amounts:
+        raise ValueError(f"{p.name}: spend values {not_amounts[:5]} are not amounts; write them as 12500 or "
+                         "12 500,00 $.")
+    df["spend"] = amounts.astype(float)
+    if (df["spend"] < 0).any():
+        raise ValueError(f"{p.name}: negative spend in rows {df.index[df['spend'] < 0].tolist()[:5]}.")
+    return df

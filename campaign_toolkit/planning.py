@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -540,7 +539,7 @@ def _plan_amounts(plan) -> dict:
         amounts = dict(zip(plan.table["channel"], plan.table["amount"]))
     elif isinstance(plan, pd.DataFrame):
         if not {"channel", "spend"} <= set(plan.columns):
-            raise KeyError("A plan table needs columns 'channel' and 'spend' (CAD); read_plan() builds one from a file.")
+            raise KeyError("A plan table needs columns 'channel' and 'spend' (CAD); ingest.read_plan() builds one from a file.")
         spend = pd.to_numeric(plan["spend"], errors="coerce")
         _check_amounts(dict(zip(plan["channel"].astype(str), spend)))
         amounts = spend.groupby(plan["channel"]).sum().astype(float).to_dict()
@@ -657,73 +656,6 @@ def compare(model, plans, *, constraints=None, weeks: int = 8, objective: str | 
     return Comparison(t, method=f"Plans scored with one model ({model.kpi_col}, {weeks}-week flight)",
                       params={"weeks": weeks, "constraints": cons.to_dict()},
                       estimate_col="outcome", label_col="plan")
-
-
-# ---------------------------------------------------------------------------
-# Reading an agency's plan (the one function of the module that reads a file)
-# ---------------------------------------------------------------------------
-
-_COLUMN_ALIASES = {"channel": ("channel", "canal", "média", "media"),
-                   "spend": ("spend", "montant", "budget", "amount", "dépense", "depense")}
-
-
-def _to_amount(s: pd.Series) -> pd.Series:
-    if pd.api.types.is_numeric_dtype(s):
-        return s.astype(float)
-    txt = s.astype(str).str.replace(r"[\s\u00a0\u202f$]", "", regex=True)
-    txt = txt.where(~txt.str.contains(",") | txt.str.contains(r"\."), txt.str.replace(",", ".", regex=False))
-    txt = txt.str.replace(",", "", regex=False)
-    out = pd.to_numeric(txt, errors="coerce")
-    bad = s[out.isna()].tolist()
-    if bad:
-        raise ValueError(f"Spend values {bad[:5]} are not amounts; write them as 12500 or 12 500,00 $.")
-    return out
-
-
-def read_plan(path) -> pd.DataFrame:
-    """Read an agency's plan from CSV (``,`` or ``;`` separated) or Excel (needs openpyxl).
-
-    Required columns: ``channel`` (code or French/English label) and ``spend`` (CAD; French
-    formats such as ``12 500,00 $`` accepted); other columns (outlet flags...) are kept.
-    Returns a DataFrame with ``channel`` as vocabulary codes and ``spend`` as float.
-    """
-    p = Path(path)
-    if not p.exists():
-        raise FileNotFoundError(f"Plan file not found: {p}.")
-    if p.suffix.lower() in (".xlsx", ".xlsm", ".xls"):
-        try:
-            import openpyxl  # noqa: F401
-        except ImportError:
-            raise ImportError(f"Reading {p.name} needs openpyxl, which is not installed: "
-                              "`pip install openpyxl`, or save the plan as CSV.") from None
-        df = pd.read_excel(p)
-    else:
-        df = pd.read_csv(p, sep=None, engine="python", encoding="utf-8-sig")
-    ren = {}
-    for col in df.columns:
-        for canon, aliases in _COLUMN_ALIASES.items():
-            if str(col).strip().lower() in aliases and canon not in ren.values():
-                ren[col] = canon
-    df = df.rename(columns=ren)
-    missing = [c for c in ("channel", "spend") if c not in df.columns]
-    if missing:
-        raise KeyError(f"{p.name}: missing columns {missing} (found {list(df.columns)}); a plan needs "
-                       "'channel' and 'spend'.")
-    lookup = {c: c for c in CHANNELS}
-    for c, ch in CHANNELS.items():
-        lookup[ch.fr.lower()] = c
-        lookup[ch.en.lower()] = c
-    codes = df["channel"].astype(str).str.strip().map(lambda v: lookup.get(v, lookup.get(v.lower())))
-    bad = df.loc[codes.isna(), "channel"].tolist()
-    if bad:
-        hint = close_matches(str(bad[0]), list(CHANNELS))
-        raise ValueError(f"{p.name}: unknown channels {bad[:5]}; use codes ({', '.join(CHANNELS)}) or their labels."
-                         + (f" Close matches for {bad[0]!r}: {', '.join(hint)}." if hint else ""))
-    df["channel"] = codes
-    df["spend"] = _to_amount(df["spend"])
-    if (df["spend"] < 0).any():
-        raise ValueError(f"{p.name}: negative spend in rows {df.index[df['spend'] < 0].tolist()[:5]}.")
-    return df
 
 
 # ---------------------------------------------------------------------------
@@ -845,7 +777,7 @@ def plan_report(objective: str = "awareness", budget: float = 250_000.0, exclude
     (:func:`campaign_toolkit.synthetic.media_mix.simulate_media_mix` with its defaults).
     ``flags``: channel flag shares (:func:`channel_flags` of plan_lines); default
     :data:`DEFAULT_CHANNEL_FLAGS` (illustrative, noted in ``notes``). ``compare_path``: an
-    agency plan file for :func:`read_plan` ("" for none).
+    agency plan file for :func:`campaign_toolkit.ingest.read_plan` ("" for none).
     """
     check_lang(lang)
     notes = []
@@ -881,6 +813,8 @@ def plan_report(objective: str = "awareness", budget: float = 250_000.0, exclude
     comparison = None
     plans = dict(extra_plans or {})
     if compare_path:
+        from .ingest import read_plan  # file reading lives in ingest; this is the notebook entry point
+
         plans["agence" if lang == "fr" else "agency"] = read_plan(compare_path)
     if plans:
         plans = {("plan optimisé" if lang == "fr" else "optimized plan"): plan, **plans}

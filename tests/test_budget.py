@@ -249,3 +249,15 @@ def test_media_mix_intervals_cover_the_planted_contributions_across_seeds():
         close += list((c["contribution"] / true - 1).abs() < 0.10)
     assert np.mean(inside) >= 0.80, np.mean(inside)
     assert np.mean(close) >= 0.85, np.mean(close)
+
+
+def test_pacing_shows_delivery_on_lines_missing_from_the_plan():
+    plan = pd.DataFrame({"campaign_id": ["c"], "line_id": ["L1"], "channel": ["search"], "planned_spend": [1000.0],
+                         "start_date": [pd.Timestamp("2026-01-01")], "end_date": [pd.Timestamp("2026-01-10")]})
+    dl = pd.DataFrame({"date": pd.to_datetime(["2026-01-01", "2026-01-02", "2026-01-02"]), "campaign_id": "c",
+                       "line_id": ["L1", "L1", "L9"], "channel": ["search", "search", "tv"],
+                       "spend": [100.0, 100.0, 55.0]})
+    t = budget.pacing(plan, dl, "2026-01-05").table.set_index("line_id")
+    assert t.loc["L1", "spend_to_date"] == 200.0 and t.loc["L1", "pace"] == pytest.approx(200 / 500)
+    assert t.loc["L9", "status"] == "unplanned" and t.loc["L9", "spend_to_date"] == 55.0
+    assert t["spend_to_date"].sum() == dl["spend"].sum()  # nothing dropped

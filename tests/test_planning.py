@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from campaign_toolkit import planning
+from campaign_toolkit import ingest, planning
 from campaign_toolkit.budget import MediaMix, _saturate
 
 WEEKS = 8
@@ -170,22 +170,22 @@ def test_read_plan_csv_french_formats(tmp_path):
     p = tmp_path / "agence.csv"
     p.write_text("Canal;Montant\nRecherche payante;12 500,50 $\nradio;7500\nRecherche payante;1000\n",
                  encoding="utf-8")
-    df = planning.read_plan(p)
+    df = ingest.read_plan(p)
     assert list(df["channel"]) == ["search", "radio", "search"]
     assert df["spend"].tolist() == [12500.5, 7500.0, 1000.0]
     bad = tmp_path / "bad.csv"
     bad.write_text("channel,spend\nsocial_mta,100\n", encoding="utf-8")
     with pytest.raises(ValueError, match="social_meta"):
-        planning.read_plan(bad)
+        ingest.read_plan(bad)
     with pytest.raises(FileNotFoundError):
-        planning.read_plan(tmp_path / "missing.csv")
+        ingest.read_plan(tmp_path / "missing.csv")
     x = tmp_path / "plan.xlsx"
     x.write_bytes(b"not really excel")
     try:
         import openpyxl  # noqa: F401
     except ImportError:
         with pytest.raises(ImportError, match="openpyxl"):
-            planning.read_plan(x)
+            ingest.read_plan(x)
 
 
 def test_plan_report_and_cli_on_simulated_series(tmp_path):
