@@ -179,13 +179,14 @@ def test_read_plan_csv_french_formats(tmp_path):
         ingest.read_plan(bad)
     with pytest.raises(FileNotFoundError):
         ingest.read_plan(tmp_path / "missing.csv")
-    x = tmp_path / "plan.xlsx"
-    x.write_bytes(b"not really excel")
-    try:
-        import openpyxl  # noqa: F401
-    except ImportError:
-        with pytest.raises(ImportError, match="openpyxl"):
-            ingest.read_plan(x)
+
+
+def test_read_plan_excel(tmp_path):
+    """An agency's Excel proposal (openpyxl is a dependency) reads like its CSV twin."""
+    x = tmp_path / "agence.xlsx"
+    pd.DataFrame({"Canal": ["Télévision", "search"], "Montant": ["50 000,00 $", 25000.5]}).to_excel(x, index=False)
+    df = ingest.read_plan(x)
+    assert list(df["channel"]) == ["tv", "search"] and df["spend"].tolist() == [50000.0, 25000.5]
 
 
 def test_plan_report_and_cli_on_simulated_series(tmp_path):
