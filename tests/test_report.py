@@ -168,3 +168,17 @@ def test_dollar_signs_in_labels_do_not_break_charts():
     fig, ax = plt.subplots()
     ax.bar(["$x^{2$ > b", "a$b$c"], [1, 2])
     assert "<figure>" in figure_html(fig, "caption", "alt")  # renders as text instead of failing as math
+
+
+def test_same_data_and_parameters_give_the_same_report(warehouse_path):
+    """Reproducibility: every section (tables, sentences, charts) is identical on a second build."""
+    from campaign_toolkit.report import campaign as rc
+
+    def build():
+        ctx = rc.load("2627-MESS-008", warehouse=str(warehouse_path))
+        return [rc.section_header(ctx), rc.section_key_figures(ctx), rc.section_channel_kpis(ctx),
+                rc.section_budget(ctx), rc.section_segments(ctx), rc.section_attribution(ctx)]
+
+    first, second = build(), build()
+    for a, b in zip(first, second, strict=True):
+        assert a == b
