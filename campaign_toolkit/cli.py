@@ -143,7 +143,7 @@ def _cmd_report(args) -> int:
                     raise schema.unknown_campaign_error(cid, known)
     outcomes = runner.run_many(ids, langs=tuple(args.lang), warehouse=args.warehouse or "", as_of=args.as_of or "",
                                out_dir=args.out, workers=args.workers, progress=not args.no_progress,
-                               portfolio=args.all or args.portfolio)
+                               portfolio=args.all or args.portfolio, scheduler=args.scheduler)
     failed = [o for o in outcomes if not o.ok]
     print(f"{len(outcomes) - len(failed)} report(s) written to {args.out}; index: {Path(args.out) / 'index.html'}")
     for o in failed:
@@ -219,6 +219,8 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--out", default=str(REPORTS_DIR))
     r.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1))
     r.add_argument("--no-progress", action="store_true", help="no progress bar (for logs)")
+    r.add_argument("--scheduler", default="", metavar="ADDRESS",
+                   help="run on an existing Dask distributed cluster (e.g. tcp://host:8786) instead of locally")
     r.set_defaults(func=_cmd_report)
     return p
 

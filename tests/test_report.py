@@ -182,3 +182,17 @@ def test_same_data_and_parameters_give_the_same_report(warehouse_path):
     first, second = build(), build()
     for a, b in zip(first, second, strict=True):
         assert a == b
+
+
+def test_reports_run_on_a_dask_cluster(evil_warehouse, tmp_path):
+    """A batch run given a Dask scheduler address runs there, with the same isolation of failures."""
+    from dask.distributed import LocalCluster
+
+    path, cid = evil_warehouse
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        outcomes = runner.run_many([cid, "zz-unknown"], warehouse=str(path), out_dir=tmp_path, progress=False,
+                                   scheduler=cluster.scheduler_address)
+    by = {o.campaign_id: o for o in outcomes}
+    assert by[cid].ok, by[cid].error
+    assert not by["zz-unknown"].ok and "not in the warehouse" in by["zz-unknown"].error
+    assert (tmp_path / cid / f"{cid}_fr.html").exists()

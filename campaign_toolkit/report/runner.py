@@ -303,12 +303,15 @@ def _run_one(kwargs: dict) -> dict:
 
 def run_many(campaign_ids: list[str], *, langs=("fr",), warehouse: str = "", as_of: str = "",
              out_dir: str | Path = REPORTS_DIR, workers: int = 2, kernel_name: str = KERNEL_NAME,
-             progress: bool = True, portfolio: bool = False) -> list[ReportOutcome]:
+             progress: bool = True, portfolio: bool = False, scheduler: str = "") -> list[ReportOutcome]:
     """Run the campaign report for many campaigns (and languages) in a process pool.
 
     Invalid ids are refused up front (before any path is built); every other failure is
     caught per campaign. With ``portfolio=True`` the portfolio overview is built too.
-    Writes ``<out_dir>/index.html`` and returns the outcomes in input order.
+    ``scheduler``: the address of an existing Dask distributed scheduler (for example
+    ``tcp://10.0.0.5:8786``) to run the reports on its workers instead of a local pool;
+    the workers must see the same project folder and warehouse. Writes
+    ``<out_dir>/index.html`` and returns the outcomes in input order.
     """
     for cid in campaign_ids:
         schema.validate_campaign_id(cid)
@@ -323,7 +326,11 @@ def run_many(campaign_ids: list[str], *, langs=("fr",), warehouse: str = "", as_
     results: dict[tuple[str, str], ReportOutcome] = {}
     with _progress(progress) as bar:
         task = bar.add_task("Rapports", total=len(jobs)) if bar else None
-        if workers <= 1:
+        if scheduler:
+            for res in _run_on_dask(jobs, scheduler):
+                results[(res.campaign_id, res.lang)] = res
+                bar and bar.advance(task)
+        elif workers <= 1:
             for job in jobs:
                 res = ReportOutcome(**_run_one(job))
                 results[(res.campaign_id, res.lang)] = res
@@ -342,6 +349,23 @@ def run_many(campaign_ids: list[str], *, langs=("fr",), warehouse: str = "", as_
     ordered = [results[(j["campaign_id"], j["lang"])] for j in jobs]
     write_index(out_dir, warehouse, langs)
     return ordered
+
+
+def _run_on_dask(jobs: list[dict], scheduler: str):
+    """Yield outcomes of ``jobs`` run on a Dask distributed cluster, as they complete."""
+    try:
+        from dask.distributed import Client, as_completed as dask_completed
+    except ImportError:
+        raise RuntimeError("Running on a Dask cluster needs the 'distributed' package: "
+                           "pip install -e '.[dask]' (or leave --scheduler out for the local pool).") from None
+    with Client(scheduler, timeout="30s") as client:
+        futures = {client.submit(_run_one, job, pure=False): job for job in jobs}
+        for fut in dask_completed(futures):
+            job = futures[fut]
+            try:
+                yield ReportOutcome(**fut.result())
+            except Exception as err:  # noqa: BLE001 - a lost worker is one failure, not the batch
+                yield ReportOutcome(job["campaign_id"], job["lang"], False, error=_short_error(err))
 
 
 class _NoBar:
