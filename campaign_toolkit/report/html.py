@@ -32,6 +32,7 @@ figure{margin:1rem 0}figure img{max-width:100%}figcaption{font-size:.85rem;color
 dl.ct-facts{display:grid;grid-template-columns:max-content auto;gap:.2rem 1rem}dt{font-weight:600}dd{margin:0}
 .ct-id{color:#555}.ct-failed{color:#b8403d}.ct-note{font-size:.9rem;color:#444}
 .jp-OutputPrompt,.jp-InputPrompt{display:none}
+table.ct-index th,table.ct-index td{text-align:left}table.ct-index td:first-child{white-space:nowrap}
 """
 
 
@@ -80,5 +81,5 @@ def index_page(rows: list[dict], lang: str = "fr", overview: list[tuple[str, str
     over = f"<p>{esc(t('portfolio', lang))} : {links}</p>" if links else ""
     body = (f"<h1>{esc(t('index_title', lang))}</h1>{over}"
             f"<p>{esc(t('index_intro', lang).format(n=len(rows) - failed, failed=failed))}</p>"
-            f"<table><thead>{head}</thead><tbody>{''.join(body_rows)}</tbody></table>")
+            f"<table class='ct-index'><thead>{head}</thead><tbody>{''.join(body_rows)}</tbody></table>")
     return page(t("index_title", lang), body, lang)
