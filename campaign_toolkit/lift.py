@@ -1310,7 +1310,7 @@ def report_section(delivery: pd.DataFrame, objective: str, *, lift_tests: pd.Dat
                            xlabel=xlabel, lang=lang)
 
     if view == "adjusted":
-        note = ("Rapports de taux ajustés pour " + ", ".join(schema.label("dimension", c, lang) if c == "channel"
+        note = ("Rapports de taux ajustés pour " + ", ".join("le canal" if c == "channel"
                                                             else "la campagne" for c in controls)
                 + " (GLM de Poisson) : ils corrigent l'effet des canaux où chaque segment a été acheté."
                 if lang == "fr" else
