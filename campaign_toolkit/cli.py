@@ -44,7 +44,7 @@ def _cmd_ingest(args) -> int:
     defaults = {}
     if args.campaign:
         defaults["campaign_id"] = schema.validate_campaign_id(args.campaign)
-    res = ingest.read_export(args.file, args.table, defaults=defaults)
+    res = ingest.read_export(args.file, args.table, defaults=defaults, decimal=args.decimal or None)
     qpath = ingest.write_quarantine(res, args.quarantine_dir or Path(args.file).parent)
     if len(res.loaded):
         target = Path(args.warehouse) if args.warehouse else DEFAULT_PATH
@@ -179,6 +179,8 @@ def build_parser() -> argparse.ArgumentParser:
     ing.add_argument("--campaign", default="", help="campaign id for exports that lack the column")
     ing.add_argument("--warehouse", default="")
     ing.add_argument("--quarantine-dir", default="", help="where to write <file>.<table>.quarantine.csv")
+    ing.add_argument("--decimal", choices=[",", "."], default="",
+                     help="decimal mark of the file's numbers when ambiguous (default: detected per column)")
     ing.add_argument("--lang", choices=["fr", "en"], default="fr")
     ing.set_defaults(func=_cmd_ingest)
 

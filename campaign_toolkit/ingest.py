@@ -167,12 +167,15 @@ NUMERIC_COLUMNS = {"impressions", "clicks", "video_starts", "video_completions",
 
 
 def read_export(path: str | Path, table: str, *, mapping: dict[str, str] | None = None,
-                defaults: dict[str, object] | None = None) -> IngestResult:
+                defaults: dict[str, object] | None = None, decimal: str | dict | None = None) -> IngestResult:
     """Read a CSV export as canonical table ``table``; quarantine the rows that break its rules.
 
     ``mapping`` maps the file's headers to canonical columns (on top of the built-in
     French/English synonyms); ``defaults`` fills canonical columns the file lacks (e.g.
-    ``{"campaign_id": "2627-MSSS-004"}``). Raises :class:`IngestError` when the file as a
+    ``{"campaign_id": "2627-MSSS-004"}``). ``decimal`` (``","`` or ``"."``, or a dict by
+    canonical column) fixes the decimal mark where the file is ambiguous (``1,234`` alone is
+    read French first, as 1.234); by default it is detected per column. Raises
+    :class:`IngestError` when the file as a
     whole is unusable (encoding, missing columns); otherwise each bad row goes to
     ``quarantine`` with its original values and a ``reason`` naming column and rule.
     """
@@ -205,7 +208,10 @@ def read_export(path: str | Path, table: str, *, mapping: dict[str, str] | None 
     reasons: dict[int, list[str]] = {}
     for col in wanted:
         if col in NUMERIC_COLUMNS:
-            mark = detect_decimal(df[col])
+            given = decimal.get(col) if isinstance(decimal, dict) else decimal
+            if given not in (None, ",", "."):
+                raise IngestError(f"decimal must be ',' or '.', not {given!r}.")
+            mark = given or detect_decimal(df[col])
             parsed = df[col].map(lambda v, m=mark: parse_number(v, m))
             for i in df.index[parsed.isna()]:
                 reasons.setdefault(i, []).append(f"{col}: {df.at[i, col]!r} is not a number")

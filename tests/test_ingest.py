@@ -100,3 +100,12 @@ def test_fractional_counts_and_ragged_rows_are_quarantined_not_fatal(tmp_path):
     reasons = dict(zip(res.quarantine["source_row"], res.quarantine["reason"], strict=True))
     assert "clicks" in reasons[3] and "whole number" in reasons[3]
     assert "17 fields where the header has 16" in reasons[4]
+
+
+def test_decimal_mark_can_be_fixed_where_the_file_is_ambiguous(tmp_path):
+    amb = GOOD.replace("1 234,56 $", "1,234")  # English thousands, or French 1.234?
+    path = _write(tmp_path, [HEADER, amb])
+    assert ingest.read_export(path, "delivery").loaded["spend"].iloc[0] == pytest.approx(1.234)  # French first
+    assert ingest.read_export(path, "delivery", decimal={"spend": "."}).loaded["spend"].iloc[0] == 1234.0
+    with pytest.raises(ingest.IngestError, match="decimal must be"):
+        ingest.read_export(path, "delivery", decimal=";")
