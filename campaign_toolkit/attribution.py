@@ -820,9 +820,14 @@ def markov(paths, *, path_col: str = "path", conv_col: str = "conversions", null
         table["value"] = _allocate(ep, re, ep.value, allocation, pairs)
     if n_boot and n_boot > 0:
         boot = _bootstrap(ep, chain, int(n_boot), allocation, pairs, seed)
+        # the share of each resample's own total (a share interval can never pass 100 %)
+        # (resamples that drew no conversion have no share and are left out of its interval)
+        sums = boot["conversions"].sum(axis=1, keepdims=True)
+        boot["share"] = np.divide(boot["conversions"], sums, out=np.full_like(boot["conversions"], np.nan),
+                                  where=sums > 0)
         a = (1 - ci) / 2
         for name, arr in boot.items():
-            lo, hi = np.quantile(arr, [a, 1 - a], axis=0)
+            lo, hi = np.nanquantile(arr, [a, 1 - a], axis=0)
             prefix = "" if name == "conversions" else f"{name}_"
             table[f"{prefix}ci_low"] = lo
             table[f"{prefix}ci_high"] = hi
@@ -1060,6 +1065,9 @@ def compare(paths, models=DEFAULT_MODELS, *, path_col: str = "path", conv_col: s
             lo, hi = ("ci_low", "ci_high") if measure == "conversions" else ("value_ci_low", "value_ci_high")
             table["markov_ci_low"] = t[lo].to_numpy()
             table["markov_ci_high"] = t[hi].to_numpy()
+            if measure == "conversions":
+                table["markov_share_ci_low"] = t["share_ci_low"].to_numpy()
+                table["markov_share_ci_high"] = t["share_ci_high"].to_numpy()
     sort_col = "markov" if "markov" in models else models[-1]
     table = table.sort_values([sort_col, "channel"], ascending=[False, True]).reset_index(drop=True)
     method = f"Attribution compared across models ({', '.join(models)}), measure: {measure}"
@@ -1118,7 +1126,9 @@ def _report_text(t: pd.DataFrame, models: list[str], total: float, lang: str, mr
     share = fmt.percent(top["markov"] / total, lang)
     ci = ""
     if "markov_ci_low" in t.columns:
-        lo, hi = fmt.percent(top["markov_ci_low"] / total, lang), fmt.percent(top["markov_ci_high"] / total, lang)
+        lo, hi = ((fmt.percent(top["markov_share_ci_low"], lang), fmt.percent(top["markov_share_ci_high"], lang))
+                  if "markov_share_ci_low" in t.columns else
+                  (fmt.percent(top["markov_ci_low"] / total, lang), fmt.percent(top["markov_ci_high"] / total, lang)))
         ci = (f" (intervalle de confiance à 95 % : {lo} à {hi})" if lang == "fr"
               else f" (95% confidence interval: {lo} to {hi})")
     parts = []

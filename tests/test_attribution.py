@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import re
 import warnings
 
 import matplotlib
@@ -448,7 +449,8 @@ def test_compare_table_and_plot():
     res = A.compare(df, n_boot=50)
     t = res.table
     assert list(t.columns) == ["channel", "first", "last", "linear", "position", "markov",
-                               "markov_ci_low", "markov_ci_high", "shapley"]
+                               "markov_ci_low", "markov_ci_high", "markov_share_ci_low", "markov_share_ci_high",
+                               "shapley"]
     assert set(t["channel"]) == {"search", "social_meta", "ctv"}
     for m in res.models:
         assert t[m].sum() == pytest.approx(6.0)
@@ -596,3 +598,13 @@ def test_position_weights_are_checked():
         A.heuristic(HEUR, "position", weights=(0.5, 0.5, 0.5))
     with pytest.raises(ValueError, match="unknown heuristic"):
         A.heuristic(HEUR, "middle")
+
+
+def test_markov_share_interval_stays_between_0_and_1_on_tiny_data():
+    """Share intervals come from each resample's own total, so they can never pass 100 %."""
+    p = pd.DataFrame({"path": ["c1 > c2 > c3", "c1", "c2 > c3"], "conversions": [1.0, 0, 0], "nulls": [0.0, 1, 1]})
+    t = A.markov(p, n_boot=200, seed=0).table
+    assert (t["share_ci_low"] >= 0).all() and (t["share_ci_high"] <= 1).all()
+    assert ((t["share_ci_low"] <= t["share"]) & (t["share"] <= t["share_ci_high"])).all()
+    _, text = A.report_table(p, seed=0)
+    assert all(float(x.replace(",", ".")) <= 100 for x in re.findall(r"(\d+,\d) %", text))
