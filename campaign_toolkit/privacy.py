@@ -99,15 +99,18 @@ def recoverable(withheld: np.ndarray, margins: list[np.ndarray], tol: float = 1e
     the row space of the margin equations restricted to withheld cells (linear algebra
     only; :func:`determined` adds non-negativity).
     """
-    w = np.flatnonzero(withheld)
+    w, a = _withheld_system(withheld, margins)
     out = np.zeros(len(withheld), dtype=bool)
-    if len(w) == 0:
-        return out
-    rows = [m[w].astype(float) for m in margins if m[w].any()]
-    if not rows:
-        return out
-    out[w] = _linear_determined(np.vstack(rows), tol)
+    if a is not None:
+        out[w] = _linear_determined(a, tol)
     return out
+
+
+def _withheld_system(withheld: np.ndarray, margins: list[np.ndarray]):
+    """Return (indices of withheld cells, margin equations restricted to them or None if none apply)."""
+    w = np.flatnonzero(withheld)
+    rows = [m[w].astype(float) for m in margins if len(w) and m[w].any()]
+    return w, (np.vstack(rows) if rows else None)
 
 
 def _linear_determined(a: np.ndarray, tol: float = 1e-9) -> np.ndarray:
@@ -158,14 +161,10 @@ def determined(withheld: np.ndarray, margins: list[np.ndarray], counts: np.ndarr
     that non-negativity pins at 0 are known, and the other withheld cells are then
     checked by linear algebra. A cell is determined when it is in any count column.
     """
-    w = np.flatnonzero(withheld)
+    w, a = _withheld_system(withheld, margins)
     out = np.zeros(len(withheld), dtype=bool)
-    if len(w) == 0:
+    if a is None:
         return out
-    rows = [m[w].astype(float) for m in margins if m[w].any()]
-    if not rows:
-        return out
-    a = np.vstack(rows)
     det = _linear_determined(a)
     counts = np.asarray(counts, float).reshape(len(withheld), -1)
     for k in range(counts.shape[1]):
